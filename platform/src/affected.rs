@@ -1,0 +1,151 @@
+//! `portfolio affected`: the projects a change touches.
+//!
+//! A project is affected when a file under its folder changed, when a shared file it builds
+//! from changed, or when anything it depends on (transitively) is affected. Shared files:
+//!
+//! | changed path | affects |
+//! |---|---|
+//! | `crates/**`, `Cargo.toml`, `Cargo.lock`, `rust-toolchain.toml`, `.cargo/**` | every Rust project (`rust-*` kinds) |
+//! | `package.json`, `package-lock.json` | every `npm-package` project |
+//! | anything else outside `projects/` (docs, `platform/`, `Makefile`, `.ci/`) | no project; listed as `unowned` |
+//!
+//! "Changed" means: differs between REV and the working tree (committed, staged or not),
+//! or is untracked and not ignored.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde::Serialize;
+
+use crate::catalog::Catalog;
+use crate::graph::Graph;
+use crate::manifest::Kind;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AffectedProject {
+    pub id: String,
+    /// Why: `changed: <file>`, `shared: <file>` or `depends on <id>`.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Affected {
+    pub since: String,
+    pub changed_files: usize,
+    pub projects: Vec<AffectedProject>,
+    /// Changed files that belong to no project and affect none.
+    pub unowned: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AffectedError {
+    #[error("`{0}` is not a revision of this repository (try a branch, tag or commit, e.g. HEAD~1)")]
+    UnknownRevision(String),
+    #[error("git failed in {dir}: {message}")]
+    Git { dir: String, message: String },
+}
+
+fn git(root: &Path, args: &[&str]) -> Result<String, AffectedError> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .output()
+        .map_err(|e| AffectedError::Git { dir: root.display().to_string(), message: e.to_string() })?;
+    if !out.status.success() {
+        return Err(AffectedError::Git {
+            dir: root.display().to_string(),
+            message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Files changed since `since`, relative to `root` (which may be a subfolder of the work tree).
+pub fn changed_files(root: &Path, since: &str) -> Result<Vec<String>, AffectedError> {
+    let spec = format!("{since}^{{commit}}");
+    if git(root, &["rev-parse", "--verify", "--quiet", &spec]).is_err() {
+        return Err(AffectedError::UnknownRevision(since.to_string()));
+    }
+    let mut files: Vec<String> = git(root, &["diff", "--name-only", "--relative", since, "--"])?
+        .lines()
+        .chain(git(root, &["ls-files", "--others", "--exclude-standard"])?.lines())
+        .map(str::to_string)
+        .collect();
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// Maps changed files to affected projects, then adds every dependent.
+pub fn affected(catalog: &Catalog, graph: &Graph, since: &str, files: &[String]) -> Affected {
+    let mut reasons: Vec<Option<String>> = vec![None; catalog.projects.len()];
+    let mut unowned = Vec::new();
+    for file in files {
+        if let Some(rest) = file.strip_prefix("projects/") {
+            let mut parts = rest.splitn(3, '/');
+            if let (Some(domain), Some(name)) = (parts.next(), parts.next()) {
+                if let Some(i) = catalog.position(&format!("{domain}/{name}")) {
+                    reasons[i].get_or_insert_with(|| format!("changed: {file}"));
+                    continue;
+                }
+            }
+            unowned.push(file.clone());
+            continue;
+        }
+        let kinds: fn(Kind) -> bool = if is_rust_shared(file) {
+            Kind::is_rust
+        } else if file == "package.json" || file == "package-lock.json" {
+            |k| k == Kind::NpmPackage
+        } else {
+            unowned.push(file.clone());
+            continue;
+        };
+        for (i, p) in catalog.projects.iter().enumerate() {
+            if kinds(p.kind()) {
+                reasons[i].get_or_insert_with(|| format!("shared: {file}"));
+            }
+        }
+    }
+    let direct: Vec<usize> = (0..reasons.len()).filter(|&i| reasons[i].is_some()).collect();
+    // Breadth-first over dependents so each reason names the nearest affected dependency.
+    let mut queue: std::collections::VecDeque<usize> = direct.into();
+    while let Some(i) = queue.pop_front() {
+        for &d in &graph.dependents[i] {
+            if reasons[d].is_none() {
+                reasons[d] = Some(format!("depends on {}", catalog.projects[i].id()));
+                queue.push_back(d);
+            }
+        }
+    }
+    Affected {
+        since: since.to_string(),
+        changed_files: files.len(),
+        projects: reasons
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                r.map(|reason| AffectedProject { id: catalog.projects[i].id().to_string(), reason })
+            })
+            .collect(),
+        unowned,
+    }
+}
+
+fn is_rust_shared(file: &str) -> bool {
+    file.starts_with("crates/")
+        || file.starts_with(".cargo/")
+        || matches!(file, "Cargo.toml" | "Cargo.lock" | "rust-toolchain.toml" | "rust-toolchain")
+}
+
+/// The base `scripts/validate-local.sh` compares against: the first of `candidates` that
+/// exists, else the root commit.
+pub fn default_base(root: &Path, candidates: &[&str]) -> Option<String> {
+    for c in candidates {
+        if git(root, &["rev-parse", "--verify", "--quiet", &format!("{c}^{{commit}}")]).is_ok() {
+            return Some((*c).to_string());
+        }
+    }
+    git(root, &["rev-list", "--max-parents=0", "HEAD"])
+        .ok()
+        .and_then(|s| s.lines().last().map(str::to_string))
+}

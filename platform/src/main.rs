@@ -1,0 +1,501 @@
+//! `portfolio`: parses arguments, calls the library, prints, and maps outcomes to exit codes.
+
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use serde::Serialize;
+
+use portfolio::affected;
+use portfolio::bootstrap::{self, Status};
+use portfolio::catalog::{Catalog, find_root};
+use portfolio::cli::{CatalogCmd, Cli, Cmd, RunArgs};
+use portfolio::diag::Diagnostic;
+use portfolio::graph::{self, Graph};
+use portfolio::kinds::TaskName;
+use portfolio::runner::{self, ExecOptions, Outcome, Selection};
+use portfolio::supervisor::{self, UpError};
+use portfolio::table;
+use portfolio::validate;
+
+/// Why a command did not succeed.
+enum Failure {
+    /// Problems were found and printed (exit 1).
+    Problems,
+    /// Problems to print as `path:line: message` (exit 1).
+    Diagnostics(Vec<Diagnostic>),
+    /// Usage or environment error (exit 2).
+    Usage(String),
+}
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Usage(e.to_string())
+    }
+}
+
+type Outcome_ = Result<(), Failure>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Problems) => ExitCode::from(1),
+        Err(Failure::Diagnostics(diags)) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            eprintln!("{} problem(s)", diags.len());
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print_json<T: Serialize>(value: &T) {
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut out, value);
+    let _ = writeln!(out);
+}
+
+/// Loads catalog and graph; any manifest or graph problem stops the command (exit 1).
+fn load(root: &Path) -> Result<(Catalog, Graph), Failure> {
+    let (catalog, mut diags) = Catalog::load(root)?;
+    let (graph, graph_diags) = Graph::build(&catalog);
+    diags.extend(graph_diags);
+    if diags.is_empty() {
+        Ok((catalog, graph))
+    } else {
+        portfolio::diag::normalize(&mut diags);
+        Err(Failure::Diagnostics(diags))
+    }
+}
+
+fn run(cli: Cli) -> Outcome_ {
+    let cwd = std::env::current_dir()?;
+    let root = find_root(cli.root.as_deref(), &cwd)?;
+    let root = root.canonicalize().unwrap_or(root);
+    match cli.command {
+        Cmd::Catalog(CatalogCmd::List { json }) => catalog_list(&root, json),
+        Cmd::Catalog(CatalogCmd::Show { id, json }) => catalog_show(&root, &id, json),
+        Cmd::Graph { format } => {
+            let (catalog, graph) = load(&root)?;
+            print!("{}", graph::render(&catalog, &graph, format));
+            Ok(())
+        }
+        Cmd::Affected { since, json } => {
+            let (catalog, graph) = load(&root)?;
+            let files = affected::changed_files(&root, &since)?;
+            let result = affected::affected(&catalog, &graph, &since, &files);
+            if json {
+                print_json(&result);
+            } else if result.projects.is_empty() {
+                eprintln!("no project affected by {} changed file(s) since {since}", result.changed_files);
+            } else {
+                let rows: Vec<Vec<String>> = result.projects.iter().map(|p| vec![p.id.clone(), p.reason.clone()]).collect();
+                print!("{}", table::render(&["project", "why"], &rows));
+            }
+            Ok(())
+        }
+        Cmd::Validate { json } => {
+            let started = Instant::now();
+            let report = validate::validate(&root)?;
+            if json {
+                print_json(&report);
+            } else {
+                for d in &report.problems {
+                    println!("{d}");
+                }
+                eprintln!(
+                    "validated {} project(s) and {} Markdown file(s) in {} ms: {} problem(s)",
+                    report.projects,
+                    report.markdown_files,
+                    started.elapsed().as_millis(),
+                    report.problems.len()
+                );
+            }
+            if report.problems.is_empty() { Ok(()) } else { Err(Failure::Problems) }
+        }
+        Cmd::Bootstrap { check, install, json } => bootstrap_cmd(&root, check, install, json),
+        Cmd::Lint(args) => run_task(&root, TaskName::Lint, args),
+        Cmd::Test(args) => run_task(&root, TaskName::Test, args),
+        Cmd::Build(args) => run_task(&root, TaskName::Build, args),
+        Cmd::Up { ids, detach } => up(&root, &ids, detach),
+        Cmd::Down { json } => {
+            let report = supervisor::down(&root, Duration::from_secs(30))?;
+            if json {
+                print_json(&report);
+            } else if report.was_running {
+                eprintln!("stopped {} service(s): {}", report.stopped.len(), report.stopped.join(", "));
+            } else {
+                eprintln!("nothing is running");
+            }
+            Ok(())
+        }
+        Cmd::Status { json } => {
+            let report = supervisor::status(&root);
+            if json {
+                print_json(&report);
+            } else if !report.running {
+                println!("not running (start with `portfolio up`)");
+            } else {
+                let rows: Vec<Vec<String>> = report
+                    .services
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            s.id.clone(),
+                            format!("{:?}", s.status).to_lowercase(),
+                            if s.healthy { "healthy".into() } else { "unhealthy".into() },
+                            s.pid.map(|p| p.to_string()).unwrap_or("-".into()),
+                            s.restarts.to_string(),
+                            format!("{}s", s.uptime_s),
+                            s.url.clone().unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                print!("{}", table::render(&["service", "state", "health", "pid", "restarts", "uptime", "url"], &rows));
+            }
+            if report.services.iter().all(|s| s.healthy) { Ok(()) } else { Err(Failure::Problems) }
+        }
+        Cmd::Logs { id, follow } => logs(&root, &id, follow),
+        Cmd::DefaultBase => {
+            let base = affected::default_base(&root, &["origin/work", "work", "origin/main", "main"])
+                .ok_or_else(|| Failure::Usage("no git history to compare with".into()))?;
+            println!("{base}");
+            Ok(())
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ProjectView<'a> {
+    #[serde(flatten)]
+    manifest: &'a portfolio::manifest::Manifest,
+    path: String,
+    resolved_tasks: std::collections::BTreeMap<&'static str, String>,
+    dependents: Vec<&'a str>,
+}
+
+fn view<'a>(catalog: &'a Catalog, graph: &Graph, i: usize) -> ProjectView<'a> {
+    let p = &catalog.projects[i];
+    let resolved_tasks = [TaskName::Lint, TaskName::Test, TaskName::Build, TaskName::Run]
+        .into_iter()
+        .filter_map(|t| p.task(t).map(|r| (t.as_str(), r.command)))
+        .collect();
+    ProjectView {
+        manifest: &p.manifest,
+        path: p.dir.display().to_string(),
+        resolved_tasks,
+        dependents: graph.dependents[i].iter().map(|&j| catalog.projects[j].id()).collect(),
+    }
+}
+
+fn catalog_list(root: &Path, json: bool) -> Outcome_ {
+    let (catalog, graph) = load(root)?;
+    if json {
+        let views: Vec<ProjectView> = (0..catalog.projects.len()).map(|i| view(&catalog, &graph, i)).collect();
+        print_json(&views);
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = catalog
+        .projects
+        .iter()
+        .map(|p| {
+            vec![
+                p.id().to_string(),
+                p.lifecycle().to_string(),
+                p.kind().to_string(),
+                p.manifest.tier.get_ref().to_string(),
+                p.manifest.owner.clone(),
+                p.manifest.summary.clone(),
+            ]
+        })
+        .collect();
+    print!("{}", table::render(&["project", "lifecycle", "kind", "tier", "owner", "summary"], &rows));
+    Ok(())
+}
+
+fn catalog_show(root: &Path, id: &str, json: bool) -> Outcome_ {
+    let (catalog, graph) = load(root)?;
+    let i = catalog.position(id).ok_or_else(|| {
+        let hint = portfolio::diag::suggest(id, catalog.ids()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+        Failure::Usage(format!("unknown project `{id}`{hint}"))
+    })?;
+    let v = view(&catalog, &graph, i);
+    if json {
+        print_json(&v);
+        return Ok(());
+    }
+    let m = v.manifest;
+    let list = |xs: Vec<String>| if xs.is_empty() { "-".to_string() } else { xs.join(", ") };
+    println!("{}  ({})", m.id(), v.path);
+    println!("  {}", m.summary);
+    println!("  lifecycle  {}   kind {}   tier {}   owner {}", m.lifecycle.get_ref(), m.kind.get_ref(), m.tier.get_ref(), m.owner);
+    if let Some(g) = &m.guide_entry {
+        println!("  guide      {g}");
+    }
+    println!("  depends on {}", list(m.depends_on.iter().map(|d| d.get_ref().clone()).collect()));
+    println!("  used by    {}", list(v.dependents.iter().map(|s| s.to_string()).collect()));
+    let ports = |i: &portfolio::manifest::Interfaces| {
+        let mut xs: Vec<String> = i.http.iter().map(|p| format!("http:{}", p.get_ref())).collect();
+        xs.extend(i.grpc.iter().map(|p| format!("grpc:{}", p.get_ref())));
+        xs.extend(i.topics.iter().map(|t| format!("topic:{t}")));
+        xs.extend(i.tables.iter().map(|t| format!("table:{t}")));
+        xs
+    };
+    println!("  provides   {}", list(ports(&m.provides)));
+    println!("  consumes   {}", list(ports(&m.consumes)));
+    println!(
+        "  rto / rpo  {} / {}",
+        m.rto.as_ref().map(|s| s.get_ref().as_str()).unwrap_or("-"),
+        m.rpo.as_ref().map(|s| s.get_ref().as_str()).unwrap_or("-")
+    );
+    println!("  state      {}", list(m.state.clone()));
+    for (task, cmd) in &v.resolved_tasks {
+        println!("  task {task:<5} {cmd}");
+    }
+    if let Some(r) = &m.tasks.ready {
+        println!("  ready      {}", r.get_ref());
+    }
+    for e in &m.env {
+        let value = if e.secret { "(secret)".to_string() } else { e.default.clone().unwrap_or_default() };
+        println!("  env        {}={value}", e.name.get_ref());
+    }
+    Ok(())
+}
+
+fn bootstrap_cmd(root: &Path, check: bool, install: bool, json: bool) -> Outcome_ {
+    let (catalog, _) = load(root)?;
+    let mut reports = bootstrap::check(&catalog);
+    if install {
+        bootstrap::install(&reports).map_err(Failure::Usage)?;
+        if root.join("package-lock.json").is_file() {
+            let status = std::process::Command::new("npm").arg("ci").current_dir(root).status()?;
+            if !status.success() {
+                return Err(Failure::Usage(format!("`npm ci` failed with {status}")));
+            }
+        }
+        reports = bootstrap::check(&catalog);
+    }
+    let example = bootstrap::env_example(&catalog);
+    let example_path = bootstrap::env_example_path(root);
+    let stale = std::fs::read_to_string(&example_path).ok().as_deref() != Some(example.as_str());
+    let mut env_note = String::new();
+    if !check && stale {
+        std::fs::create_dir_all(example_path.parent().expect("env dir"))?;
+        std::fs::write(&example_path, &example)?;
+        env_note = format!("wrote {}", portfolio::diag::relative(root, &example_path).display());
+    } else if check && stale {
+        env_note = "env/local.example is out of date: run `portfolio bootstrap`".into();
+    }
+    if json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            tools: &'a [bootstrap::ToolReport],
+            env_example_stale: bool,
+        }
+        print_json(&Out { tools: &reports, env_example_stale: check && stale });
+    } else {
+        let rows: Vec<Vec<String>> = reports
+            .iter()
+            .map(|r| {
+                let needed = match r.needed_by.len() {
+                    0 => "planned projects only".to_string(),
+                    1..=3 => r.needed_by.join(", "),
+                    n => format!("{}, … ({n} projects)", r.needed_by[..2].join(", ")),
+                };
+                vec![
+                    r.tool.to_string(),
+                    r.required.clone(),
+                    r.found.clone().unwrap_or_else(|| "-".into()),
+                    format!("{:?}", r.status).to_lowercase(),
+                    needed,
+                ]
+            })
+            .collect();
+        print!("{}", table::render(&["tool", "required", "found", "status", "needed by"], &rows));
+        for r in reports.iter().filter(|r| matches!(r.status, Status::Missing | Status::TooOld)) {
+            let how = r.install.clone().unwrap_or_else(|| "not packaged for Debian: see docs/DEPLOYMENT_GUIDE.md".into());
+            eprintln!("{}: {} ({}); install: {how}", r.tool, if r.status == Status::Missing { "missing" } else { "too old" }, r.purpose);
+        }
+        if !env_note.is_empty() {
+            eprintln!("{env_note}");
+        }
+    }
+    let missing = reports.iter().any(|r| matches!(r.status, Status::Missing | Status::TooOld));
+    if missing || (check && stale) { Err(Failure::Problems) } else { Ok(()) }
+}
+
+fn run_task(root: &Path, task: TaskName, args: RunArgs) -> Outcome_ {
+    let (catalog, graph) = load(root)?;
+    let only = match (&args.since, args.affected) {
+        (Some(since), true) => {
+            let files = affected::changed_files(root, since)?;
+            let result = affected::affected(&catalog, &graph, since, &files);
+            Some(result.projects.iter().filter_map(|p| catalog.position(&p.id)).collect())
+        }
+        _ => None,
+    };
+    let selection = Selection { projects: args.projects.clone(), only };
+    let plan = match runner::plan(&catalog, &graph, task, &selection) {
+        Ok(plan) => plan,
+        Err(runner::PlanError::MissingPrograms(diags)) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            return Err(Failure::Usage(format!("{} task command(s) cannot run; nothing was started", diags.len())));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if plan.steps.is_empty() {
+        let built = catalog.projects.iter().filter(|p| p.lifecycle().is_built()).count();
+        eprintln!("nothing to {task}: {built} built project(s) selected none with a {task} task");
+    }
+    let opts = ExecOptions { jobs: args.jobs, keep_going: args.keep_going, progress: !args.json };
+    let results = runner::execute(&catalog, &graph, &plan, &opts)?;
+    let report = runner::write_junit(root, task, &results)?;
+    let failed: Vec<&runner::TaskResult> = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. })).collect();
+    if args.json {
+        print_json(&results);
+    } else {
+        let rows: Vec<Vec<String>> = results
+            .iter()
+            .map(|r| {
+                let (result, detail) = match &r.outcome {
+                    Outcome::Passed => ("passed".to_string(), String::new()),
+                    Outcome::Failed { exit } => ("FAILED".to_string(), exit.clone()),
+                    Outcome::Skipped { reason } => ("skipped".to_string(), reason.clone()),
+                };
+                vec![r.project.clone(), task.to_string(), result, format!("{:.1}s", r.duration_ms as f64 / 1000.0), detail]
+            })
+            .collect();
+        if !rows.is_empty() {
+            print!("{}", table::render(&["project", "task", "result", "duration", "detail"], &rows));
+        }
+        for r in &failed {
+            if let Some(log) = &r.log {
+                eprintln!("\n--- {} {task} failed; last lines of {} ---", r.project, log.display());
+                eprintln!("{}", runner::tail(&root.join(log), 20));
+            }
+        }
+        let passed = results.iter().filter(|r| r.outcome == Outcome::Passed).count();
+        let skipped = results.len() - passed - failed.len();
+        eprintln!(
+            "{task}: {passed} passed, {} failed, {skipped} skipped; report {}",
+            failed.len(),
+            portfolio::diag::relative(root, &report).display()
+        );
+    }
+    if failed.is_empty() { Ok(()) } else { Err(Failure::Problems) }
+}
+
+fn up(root: &Path, ids: &[String], detach: bool) -> Outcome_ {
+    let (catalog, graph) = load(root)?;
+    let specs = supervisor::services(&catalog, &graph, ids)?;
+    if specs.is_empty() {
+        let planned = catalog.projects.iter().filter(|p| !p.lifecycle().is_built()).count();
+        eprintln!(
+            "nothing to run: no built project has a run task ({planned} of {} project(s) are planned or decommissioned)",
+            catalog.projects.len()
+        );
+        return Ok(());
+    }
+    if let Some(state) = supervisor::read_state(root).filter(|s| supervisor::is_alive(s.supervisor_pid)) {
+        return Err(UpError::AlreadyRunning(state.supervisor_pid).into());
+    }
+    if detach {
+        return detach_supervisor(root, ids);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))?;
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&stop))?;
+    let mut report = |line: &str| eprintln!("{line}");
+    supervisor::supervise(root, specs, stop, &mut report).map_err(|e| match e {
+        e @ UpError::StartFailed { .. } => {
+            eprintln!("{e}");
+            Failure::Problems
+        }
+        e => e.into(),
+    })
+}
+
+/// Starts `portfolio up` in a new process group with its output in the supervisor log, and
+/// waits until it reports every service ready (or fails).
+fn detach_supervisor(root: &Path, ids: &[String]) -> Outcome_ {
+    use std::os::unix::process::CommandExt;
+    let log_path = supervisor::log_dir(root).join("supervisor.log");
+    std::fs::create_dir_all(supervisor::log_dir(root))?;
+    let log = std::fs::File::create(&log_path)?;
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .arg("--root")
+        .arg(root)
+        .arg("up")
+        .args(ids)
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .process_group(0)
+        .spawn()?;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            eprintln!("{}", runner::tail(&log_path, 30));
+            eprintln!("supervisor exited ({status}); log: {}", log_path.display());
+            return Err(Failure::Problems);
+        }
+        if supervisor::read_state(root).is_some_and(|s| s.supervisor_pid == child.id() && s.phase == supervisor::Phase::Running) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = supervisor::status(root);
+    for s in &status.services {
+        eprintln!("ready  {}  {}", s.id, s.url.clone().unwrap_or_default());
+    }
+    eprintln!("supervisor pid {} (log {}); stop with `portfolio down`", child.id(), portfolio::diag::relative(root, &log_path).display());
+    Ok(())
+}
+
+fn logs(root: &Path, id: &str, follow: bool) -> Outcome_ {
+    let (catalog, _) = load(root)?;
+    if catalog.get(id).is_none() && id != "supervisor" {
+        let hint = portfolio::diag::suggest(id, catalog.ids()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+        return Err(Failure::Usage(format!("unknown project `{id}`{hint}")));
+    }
+    let path: PathBuf = supervisor::service_log(root, id);
+    let mut file = std::fs::File::open(&path)
+        .map_err(|_| Failure::Usage(format!("no log for {id} yet at {} (has it been started with `portfolio up`?)", path.display())))?;
+    let mut out = std::io::stdout().lock();
+    std::io::copy(&mut file, &mut out)?;
+    if !follow {
+        return Ok(());
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))?;
+    let mut pos = file.stream_position()?;
+    let mut buf = Vec::new();
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(200));
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if len < pos {
+            pos = 0; // truncated or replaced
+        }
+        if len > pos {
+            file = std::fs::File::open(&path)?;
+            file.seek(SeekFrom::Start(pos))?;
+            buf.clear();
+            file.read_to_end(&mut buf)?;
+            out.write_all(&buf)?;
+            out.flush()?;
+            pos += buf.len() as u64;
+        }
+    }
+    Ok(())
+}
