@@ -259,6 +259,22 @@ fn stop_group(child: &mut Child, grace: Duration) {
     // Whatever else the service started in its group goes too.
     let _ = killpg(pgid, Signal::SIGKILL);
     let _ = child.wait();
+    reap_group(pgid);
+}
+
+/// Reaps the killed members of a group that were re-parented to the supervisor (it is their
+/// subreaper), so none is left as a zombie. The group leader must already be waited for.
+fn reap_group(pgid: Pid) {
+    use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let group = Pid::from_raw(-pgid.as_raw());
+    while Instant::now() < deadline {
+        match waitpid(group, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(10)),
+            Ok(_) => {}
+            Err(_) => return, // ECHILD: no member of the group is our child any more
+        }
+    }
 }
 
 fn backoff(crashes: u32) -> Duration {
@@ -275,6 +291,8 @@ pub fn supervise(root: &Path, specs: Vec<ServiceSpec>, stop: Arc<AtomicBool>, re
         report("cleaning up after a supervisor that did not stop cleanly");
         kill_stale(&state);
     }
+    // Orphans of a service's group are re-parented to us, so we can reap them.
+    let _ = nix::sys::prctl::set_child_subreaper(true);
     let mut state = State {
         supervisor_pid: std::process::id(),
         phase: Phase::Starting,
@@ -342,7 +360,9 @@ fn start_all(root: &Path, services: &mut [Supervised], state: &mut State, stop: 
                 return Ok(());
             }
             if let Some(status) = child.try_wait()? {
-                let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+                let pgid = Pid::from_raw(child.id() as i32);
+                let _ = killpg(pgid, Signal::SIGKILL);
+                reap_group(pgid);
                 return Err(fail(format!("it exited ({status}) before it was ready")));
             }
             let ready = match &s.spec.ready {
@@ -382,7 +402,9 @@ fn watch(root: &Path, services: &mut [Supervised], state: &mut State, stop: &Ato
             if let Some(child) = s.child.as_mut() {
                 if let Some(status) = child.try_wait()? {
                     // Take down anything the service left behind in its group.
-                    let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+                    let pgid = Pid::from_raw(child.id() as i32);
+                    let _ = killpg(pgid, Signal::SIGKILL);
+                    reap_group(pgid);
                     s.child = None;
                     if s.last_start.elapsed() > Duration::from_secs(60) {
                         s.crashes = 0;

@@ -1,0 +1,448 @@
+//! The `portfolio` binary against fixture monorepos (`tests/fixtures/`), as a user runs it.
+//! Each test copies its fixture to a temporary folder, so "nothing written" is checkable.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn fixture(name: &str) -> tempfile::TempDir {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&src, dir.path());
+    dir
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    fs::create_dir_all(dst).unwrap();
+    for entry in fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let to = dst.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to);
+        } else {
+            fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir`, relative, for before/after comparisons.
+fn files(dir: &Path) -> BTreeSet<PathBuf> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out
+}
+
+fn portfolio(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_portfolio"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .env_remove("PORTFOLIO_ROOT")
+        .output()
+        .expect("run portfolio")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `validate` on a fixture and returns (exit code, problem lines); asserts nothing was written.
+fn validate(name: &str) -> (i32, Vec<String>) {
+    let dir = fixture(name);
+    let before = files(dir.path());
+    let out = portfolio(dir.path(), &["validate"]);
+    assert_eq!(files(dir.path()), before, "validate must not write files");
+    (out.status.code().unwrap(), stdout(&out).lines().map(str::to_string).collect())
+}
+
+#[test]
+fn valid_fixture_validates_cleanly() {
+    let (code, lines) = validate("valid");
+    assert_eq!((code, lines), (0, vec![]));
+}
+
+#[test]
+fn this_repository_validates_cleanly() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let out = portfolio(root, &["validate"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+}
+
+#[test]
+fn missing_runbook_section_is_reported_on_the_runbook() {
+    assert_eq!(
+        validate("missing-runbook-section"),
+        (1, vec!["projects/core/store/ops/runbook.md:1: runbook is missing the `## Escalation ladder` section (guide §9)".into()])
+    );
+}
+
+#[test]
+fn dependency_cycle_is_reported_once_with_its_path() {
+    assert_eq!(
+        validate("cycle"),
+        (1, vec!["projects/a/x/project.toml:9: dependency cycle: a/x -> a/y -> a/z -> a/x".into()])
+    );
+}
+
+#[test]
+fn unknown_dependencies_are_reported_with_suggestions() {
+    assert_eq!(
+        validate("unknown-dependency"),
+        (
+            1,
+            vec![
+                "projects/a/x/project.toml:9: unknown dependency `a/yy` (did you mean `a/y`?)".into(),
+                "projects/a/x/project.toml:9: unknown dependency `b/w`".into(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn malformed_toml_is_one_line_at_its_position() {
+    assert_eq!(
+        validate("malformed-toml"),
+        (1, vec!["projects/a/x/project.toml:4: malformed TOML: invalid basic string".into()])
+    );
+}
+
+#[test]
+fn unknown_keys_are_all_reported_with_suggestions() {
+    assert_eq!(
+        validate("unknown-key"),
+        (
+            1,
+            vec![
+                "projects/a/x/project.toml:9: unknown key `dependson` (did you mean `depends_on`?)".into(),
+                "projects/a/x/project.toml:12: unknown key `tset` in [tasks] (did you mean `test`?)".into(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn broken_relative_links_are_reported() {
+    assert_eq!(
+        validate("broken-link"),
+        (
+            1,
+            vec![
+                "projects/a/x/README.md:3: broken link `../../../GONE.md#top`: GONE.md does not exist".into(),
+                "projects/a/x/README.md:3: broken link `docs/design.md`: projects/a/x/docs/design.md does not exist".into(),
+            ]
+        )
+    );
+}
+
+#[test]
+fn validate_json_lists_problems() {
+    let dir = fixture("cycle");
+    let out = portfolio(dir.path(), &["validate", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["projects"], 3);
+    assert_eq!(v["problems"][0]["path"], "projects/a/x/project.toml");
+    assert_eq!(v["problems"][0]["line"], 9);
+}
+
+#[test]
+fn a_broken_catalog_stops_every_command_with_the_problem() {
+    let dir = fixture("malformed-toml");
+    let before = files(dir.path());
+    for args in [&["catalog", "list"][..], &["graph"], &["test"], &["up"], &["bootstrap"]] {
+        let out = portfolio(dir.path(), args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).starts_with("projects/a/x/project.toml:4: malformed TOML"), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(files(dir.path()), before);
+}
+
+#[test]
+fn catalog_list_and_show() {
+    let dir = fixture("valid");
+    let out = portfolio(dir.path(), &["catalog", "list", "--json"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v.as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["core/api", "core/store", "web/ui"]);
+    assert_eq!(v[1]["dependents"][0], "core/api");
+    assert_eq!(v[1]["resolved_tasks"]["test"], "echo store tests ok");
+    assert_eq!(v[2]["resolved_tasks"]["test"], "npm test", "kind default");
+
+    let text = stdout(&portfolio(dir.path(), &["catalog", "list"]));
+    assert!(text.lines().next().unwrap().starts_with("project"));
+    assert!(text.contains("core/store  active"), "{text}");
+
+    let show = portfolio(dir.path(), &["catalog", "show", "core/api"]);
+    assert!(stdout(&show).contains("depends on core/store"), "{}", stdout(&show));
+
+    let unknown = portfolio(dir.path(), &["catalog", "show", "core/apj"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert_eq!(stderr(&unknown).trim(), "error: unknown project `core/apj` (did you mean `core/api`?)");
+}
+
+#[test]
+fn graph_renders_every_format() {
+    let dir = fixture("valid");
+    let mermaid = stdout(&portfolio(dir.path(), &["graph", "--format", "mermaid"]));
+    assert_eq!(
+        mermaid,
+        "graph LR\n  core_store[\"core/store\"]\n  core_api[\"core/api\"]\n  web_ui[\"web/ui\"]\n  core_api --> core_store\n  web_ui --> core_api\n"
+    );
+    let text = stdout(&portfolio(dir.path(), &["graph"]));
+    assert_eq!(text, "core/store [active]\ncore/api [experimental] -> core/store\nweb/ui [planned] -> core/api\n");
+    let dot = stdout(&portfolio(dir.path(), &["graph", "--format", "dot"]));
+    assert!(dot.starts_with("digraph portfolio {") && dot.contains("\"web/ui\" -> \"core/api\";"));
+    let json: serde_json::Value = serde_json::from_slice(&portfolio(dir.path(), &["graph", "--format", "json"]).stdout).unwrap();
+    assert_eq!(json["order"], serde_json::json!(["core/store", "core/api", "web/ui"]));
+
+    let cyclic = fixture("cycle");
+    let out = portfolio(cyclic.path(), &["graph", "--format", "mermaid"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("dependency cycle: a/x -> a/y -> a/z -> a/x"));
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+}
+
+#[test]
+fn affected_follows_dependents_and_explains_why() {
+    let dir = fixture("valid");
+    git(dir.path(), &["init", "-q", "-b", "work"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "base"]);
+
+    let none = portfolio(dir.path(), &["affected", "--since", "HEAD", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&none.stdout).unwrap();
+    assert_eq!(v["projects"], serde_json::json!([]));
+
+    fs::write(dir.path().join("projects/core/store/new.txt"), "x").unwrap();
+    fs::create_dir_all(dir.path().join("crates/shared")).unwrap();
+    fs::write(dir.path().join("crates/shared/lib.rs"), "").unwrap();
+    fs::write(dir.path().join("NOTES.md"), "notes").unwrap();
+    let out = portfolio(dir.path(), &["affected", "--since", "HEAD", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["projects"],
+        serde_json::json!([
+            {"id": "core/api", "reason": "depends on core/store"},
+            {"id": "core/store", "reason": "changed: projects/core/store/new.txt"},
+            {"id": "web/ui", "reason": "depends on core/api"},
+        ])
+    );
+    // No Rust project here, so a shared crate affects nothing; other files belong to no project.
+    assert_eq!(v["unowned"], serde_json::json!(["NOTES.md"]));
+    assert_eq!(v["changed_files"], 3);
+
+    let bad = portfolio(dir.path(), &["affected", "--since", "no-such-rev"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("`no-such-rev` is not a revision"), "{}", stderr(&bad));
+}
+
+#[test]
+fn test_runs_built_projects_in_order_and_writes_junit() {
+    let dir = fixture("valid");
+    let out = portfolio(dir.path(), &["test", "-j", "2"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let table = stdout(&out);
+    let rows: Vec<&str> = table.lines().collect();
+    assert!(rows[0].starts_with("project"));
+    assert!(rows[1].starts_with("core/store") && rows[1].contains("passed"), "{table}");
+    assert!(rows[2].starts_with("core/api") && rows[2].contains("passed"), "{table}");
+    assert_eq!(rows.len(), 3, "planned web/ui is not run: {table}");
+    let log = fs::read_to_string(dir.path().join("target/portfolio/logs/test/core__store.log")).unwrap();
+    assert_eq!(log, "store tests ok\n");
+    let junit = fs::read_to_string(dir.path().join("target/portfolio/reports/test.xml")).unwrap();
+    assert!(junit.contains("tests=\"2\"") && junit.contains("failures=\"0\""), "{junit}");
+}
+
+#[test]
+fn a_failing_task_fails_the_run_and_skips_its_dependents() {
+    let dir = fixture("valid");
+    let manifest = dir.path().join("projects/core/store/project.toml");
+    let text = fs::read_to_string(&manifest).unwrap().replace("echo store tests ok", "echo boom; exit 3");
+    fs::write(&manifest, text).unwrap();
+    let out = portfolio(dir.path(), &["test", "--keep-going", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["project"], "core/store");
+    assert_eq!(v[0]["result"], "failed");
+    assert_eq!(v[1]["result"], "skipped");
+    assert_eq!(v[1]["reason"], "dependency core/store did not pass");
+    let junit = fs::read_to_string(dir.path().join("target/portfolio/reports/test.xml")).unwrap();
+    assert!(junit.contains("failures=\"1\"") && junit.contains("boom"), "{junit}");
+}
+
+#[test]
+fn selecting_projects_by_id_and_by_affected() {
+    let dir = fixture("valid");
+    let out = portfolio(dir.path(), &["lint", "--project", "core/store", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["result"], "passed");
+
+    let unknown = portfolio(dir.path(), &["lint", "--project", "core/stor"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("unknown project `core/stor` (did you mean `core/store`?)"));
+
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "base"]);
+    fs::write(dir.path().join("projects/core/api/x.txt"), "x").unwrap();
+    let out = portfolio(dir.path(), &["test", "--affected", "--since", "HEAD", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v.as_array().unwrap().iter().map(|r| r["project"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["core/api"]);
+}
+
+#[test]
+fn a_task_command_that_does_not_exist_stops_before_anything_runs() {
+    let dir = fixture("missing-program");
+    let before = files(dir.path());
+    let out = portfolio(dir.path(), &["test"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "projects/a/x/project.toml:12: task `test` runs `no-such-test-runner-xyz`, which is not installed or not on PATH\n\
+         error: 1 task command(s) cannot run; nothing was started\n"
+    );
+    assert_eq!(files(dir.path()), before, "nothing may be written");
+    // Other tasks of the same project are unaffected.
+    assert!(portfolio(dir.path(), &["lint"]).status.success());
+}
+
+#[test]
+fn bootstrap_writes_the_example_environment_and_check_detects_staleness() {
+    let dir = fixture("valid");
+    let check = portfolio(dir.path(), &["bootstrap", "--check", "--json"]);
+    assert!(!dir.path().join("env").exists(), "--check writes nothing");
+    let v: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(v["env_example_stale"], true);
+    assert_eq!(check.status.code(), Some(1));
+    let cargo = v["tools"].as_array().unwrap().iter().find(|t| t["tool"] == "cargo").unwrap();
+    assert_eq!(cargo["status"], "ok");
+    assert_eq!(cargo["needed_by"][0], "platform");
+
+    let out = portfolio(dir.path(), &["bootstrap"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let example = fs::read_to_string(dir.path().join("env/local.example")).unwrap();
+    assert!(example.contains("# core/store (active): Keeps the records\n# Where the store listens\nSTORE_ADDR=127.0.0.1:18100\nSTORE_KEY=  # secret\n"), "{example}");
+    assert!(stdout(&out).lines().next().unwrap().starts_with("tool"));
+    assert!(portfolio(dir.path(), &["bootstrap", "--check"]).status.success());
+}
+
+#[test]
+fn up_with_nothing_runnable_says_so_and_succeeds() {
+    let dir = fixture("valid");
+    let out = portfolio(dir.path(), &["up"]);
+    assert!(out.status.success());
+    assert!(stderr(&out).starts_with("nothing to run"), "{}", stderr(&out));
+    let planned = portfolio(dir.path(), &["up", "web/ui"]);
+    assert_eq!(planned.status.code(), Some(2));
+    assert!(stderr(&planned).contains("web/ui is planned"));
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn status(root: &Path) -> serde_json::Value {
+    serde_json::from_slice(&portfolio(root, &["status", "--json"]).stdout).unwrap()
+}
+
+fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Processes whose process group is `pgid` (from /proc).
+fn group_members(pgid: u64) -> Vec<u64> {
+    fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+        .filter(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| s.rsplit(')').next().and_then(|r| r.split_whitespace().nth(2)).and_then(|g| g.parse::<u64>().ok()))
+                == Some(pgid)
+        })
+        .collect()
+}
+
+#[test]
+fn up_supervises_restarts_and_down_leaves_no_process_behind() {
+    let dir = fixture("served");
+    let port = free_port();
+    let manifest = dir.path().join("projects/svc/web/project.toml");
+    fs::write(&manifest, fs::read_to_string(&manifest).unwrap().replace("__PORT__", &port.to_string())).unwrap();
+    let url = format!("http://127.0.0.1:{port}/");
+
+    let up = portfolio(dir.path(), &["up", "--detach"]);
+    assert!(up.status.success(), "{}", stderr(&up));
+    assert!(portfolio::supervisor::probe(&url, Duration::from_secs(1)), "web serves after up");
+
+    let s = status(dir.path());
+    assert_eq!(s["running"], true);
+    let ids: Vec<&str> = s["services"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["svc/db", "svc/web"], "dependency first");
+    let supervisor_pid = s["supervisor_pid"].as_u64().unwrap();
+    let db_pid = s["services"][0]["pid"].as_u64().unwrap();
+    let web_pid = s["services"][1]["pid"].as_u64().unwrap();
+    assert!(s["services"].as_array().unwrap().iter().all(|x| x["healthy"] == true), "{s}");
+    assert!(group_members(db_pid).len() >= 2, "db runs a shell and its sleep child");
+
+    let again = portfolio(dir.path(), &["up"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("already up"));
+
+    // A crash is noticed and the service restarted.
+    Command::new("kill").args(["-9", &web_pid.to_string()]).status().unwrap();
+    wait_for("restart after kill -9", Duration::from_secs(20), || {
+        let s = status(dir.path());
+        s["services"][1]["restarts"] == 1 && s["services"][1]["healthy"] == true
+    });
+    let new_pid = status(dir.path())["services"][1]["pid"].as_u64().unwrap();
+    assert_ne!(new_pid, web_pid);
+    assert!(portfolio::supervisor::probe(&url, Duration::from_secs(1)));
+    let log = portfolio(dir.path(), &["logs", "svc/web"]);
+    assert!(stdout(&log).contains("(attempt 2)"), "{}", stdout(&log));
+
+    let down = portfolio(dir.path(), &["down"]);
+    assert!(down.status.success(), "{}", stderr(&down));
+    assert_eq!(stderr(&down).trim(), "stopped 2 service(s): svc/db, svc/web");
+    assert!(!portfolio::supervisor::is_alive(supervisor_pid as u32), "supervisor gone");
+    for pgid in [db_pid, new_pid] {
+        assert_eq!(group_members(pgid), Vec::<u64>::new(), "no orphan in group {pgid}");
+    }
+    assert!(!portfolio::supervisor::probe(&url, Duration::from_millis(300)), "port closed");
+    assert!(!dir.path().join(".portfolio/run/state.json").exists());
+    assert_eq!(status(dir.path())["running"], false);
+    assert_eq!(stderr(&portfolio(dir.path(), &["down"])).trim(), "nothing is running");
+}
