@@ -39,7 +39,9 @@ pub struct Affected {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AffectedError {
-    #[error("`{0}` is not a revision of this repository (try a branch, tag or commit, e.g. HEAD~1)")]
+    #[error(
+        "`{0}` is not a revision of this repository (try a branch, tag or commit, e.g. HEAD~1)"
+    )]
     UnknownRevision(String),
     #[error("git failed in {dir}: {message}")]
     Git { dir: String, message: String },
@@ -50,7 +52,10 @@ fn git(root: &Path, args: &[&str]) -> Result<String, AffectedError> {
         .args(args)
         .current_dir(root)
         .output()
-        .map_err(|e| AffectedError::Git { dir: root.display().to_string(), message: e.to_string() })?;
+        .map_err(|e| AffectedError::Git {
+            dir: root.display().to_string(),
+            message: e.to_string(),
+        })?;
     if !out.status.success() {
         return Err(AffectedError::Git {
             dir: root.display().to_string(),
@@ -83,11 +88,11 @@ pub fn affected(catalog: &Catalog, graph: &Graph, since: &str, files: &[String])
     for file in files {
         if let Some(rest) = file.strip_prefix("projects/") {
             let mut parts = rest.splitn(3, '/');
-            if let (Some(domain), Some(name)) = (parts.next(), parts.next()) {
-                if let Some(i) = catalog.position(&format!("{domain}/{name}")) {
-                    reasons[i].get_or_insert_with(|| format!("changed: {file}"));
-                    continue;
-                }
+            if let (Some(domain), Some(name)) = (parts.next(), parts.next())
+                && let Some(i) = catalog.position(&format!("{domain}/{name}"))
+            {
+                reasons[i].get_or_insert_with(|| format!("changed: {file}"));
+                continue;
             }
             unowned.push(file.clone());
             continue;
@@ -106,7 +111,9 @@ pub fn affected(catalog: &Catalog, graph: &Graph, since: &str, files: &[String])
             }
         }
     }
-    let direct: Vec<usize> = (0..reasons.len()).filter(|&i| reasons[i].is_some()).collect();
+    let direct: Vec<usize> = (0..reasons.len())
+        .filter(|&i| reasons[i].is_some())
+        .collect();
     // Breadth-first over dependents so each reason names the nearest affected dependency.
     let mut queue: std::collections::VecDeque<usize> = direct.into();
     while let Some(i) = queue.pop_front() {
@@ -124,7 +131,10 @@ pub fn affected(catalog: &Catalog, graph: &Graph, since: &str, files: &[String])
             .into_iter()
             .enumerate()
             .filter_map(|(i, r)| {
-                r.map(|reason| AffectedProject { id: catalog.projects[i].id().to_string(), reason })
+                r.map(|reason| AffectedProject {
+                    id: catalog.projects[i].id().to_string(),
+                    reason,
+                })
             })
             .collect(),
         unowned,
@@ -134,14 +144,27 @@ pub fn affected(catalog: &Catalog, graph: &Graph, since: &str, files: &[String])
 fn is_rust_shared(file: &str) -> bool {
     file.starts_with("crates/")
         || file.starts_with(".cargo/")
-        || matches!(file, "Cargo.toml" | "Cargo.lock" | "rust-toolchain.toml" | "rust-toolchain")
+        || matches!(
+            file,
+            "Cargo.toml" | "Cargo.lock" | "rust-toolchain.toml" | "rust-toolchain"
+        )
 }
 
 /// The base `scripts/validate-local.sh` compares against: the first of `candidates` that
 /// exists, else the root commit.
 pub fn default_base(root: &Path, candidates: &[&str]) -> Option<String> {
     for c in candidates {
-        if git(root, &["rev-parse", "--verify", "--quiet", &format!("{c}^{{commit}}")]).is_ok() {
+        if git(
+            root,
+            &[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{c}^{{commit}}"),
+            ],
+        )
+        .is_ok()
+        {
             return Some((*c).to_string());
         }
     }

@@ -26,15 +26,78 @@ pub struct Tool {
 
 /// Every tool `portfolio` knows. Projects name extra ones in `requires`.
 pub const TOOLS: &[Tool] = &[
-    Tool { id: "git", probe: &["git", "--version"], min: "2.40", apt: Some("git"), always: true, purpose: "version control, `affected`" },
-    Tool { id: "cargo", probe: &["cargo", "--version"], min: "1.95", apt: None, always: true, purpose: "Rust workspace (rustup toolchain)" },
-    Tool { id: "python3", probe: &["python3", "--version"], min: "3.11", apt: Some("python3"), always: true, purpose: "platform tests' fixture server" },
-    Tool { id: "node", probe: &["node", "--version"], min: "20.0", apt: Some("nodejs"), always: false, purpose: "web builds and tests" },
-    Tool { id: "npm", probe: &["npm", "--version"], min: "10.0", apt: Some("npm"), always: false, purpose: "web dependencies (npm workspaces)" },
-    Tool { id: "chromium", probe: &["chromium", "--version"], min: "120.0", apt: Some("chromium"), always: false, purpose: "browser tests (headless)" },
-    Tool { id: "postgresql", probe: &["pg_ctl", "--version"], min: "15.0", apt: Some("postgresql"), always: false, purpose: "services' tests on PostgreSQL" },
-    Tool { id: "terraform", probe: &["terraform", "version"], min: "1.6", apt: None, always: false, purpose: "IaC modules: fmt and validate" },
-    Tool { id: "helm", probe: &["helm", "version", "--short"], min: "3.13", apt: None, always: false, purpose: "Helm chart: lint, template, package" },
+    Tool {
+        id: "git",
+        probe: &["git", "--version"],
+        min: "2.40",
+        apt: Some("git"),
+        always: true,
+        purpose: "version control, `affected`",
+    },
+    Tool {
+        id: "cargo",
+        probe: &["cargo", "--version"],
+        min: "1.95",
+        apt: None,
+        always: true,
+        purpose: "Rust workspace (rustup toolchain)",
+    },
+    Tool {
+        id: "python3",
+        probe: &["python3", "--version"],
+        min: "3.11",
+        apt: Some("python3"),
+        always: true,
+        purpose: "platform tests' fixture server",
+    },
+    Tool {
+        id: "node",
+        probe: &["node", "--version"],
+        min: "20.0",
+        apt: Some("nodejs"),
+        always: false,
+        purpose: "web builds and tests",
+    },
+    Tool {
+        id: "npm",
+        probe: &["npm", "--version"],
+        min: "10.0",
+        apt: Some("npm"),
+        always: false,
+        purpose: "web dependencies (npm workspaces)",
+    },
+    Tool {
+        id: "chromium",
+        probe: &["chromium", "--version"],
+        min: "120.0",
+        apt: Some("chromium"),
+        always: false,
+        purpose: "browser tests (headless)",
+    },
+    Tool {
+        id: "postgresql",
+        probe: &["pg_ctl", "--version"],
+        min: "15.0",
+        apt: Some("postgresql"),
+        always: false,
+        purpose: "services' tests on PostgreSQL",
+    },
+    Tool {
+        id: "terraform",
+        probe: &["terraform", "version"],
+        min: "1.6",
+        apt: None,
+        always: false,
+        purpose: "IaC modules: fmt and validate",
+    },
+    Tool {
+        id: "helm",
+        probe: &["helm", "version", "--short"],
+        min: "3.13",
+        apt: None,
+        always: false,
+        purpose: "Helm chart: lint, template, package",
+    },
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -82,14 +145,15 @@ fn probe(tool: &Tool) -> Option<String> {
     let mut cmd = Command::new(tool.probe[0]);
     cmd.args(&tool.probe[1..]);
     // PostgreSQL's server binaries live outside PATH on Debian.
-    if tool.id == "postgresql" {
-        if let Some(dir) = postgres_bin_dir() {
-            cmd = Command::new(dir.join("pg_ctl"));
-            cmd.arg("--version");
-        }
+    if tool.id == "postgresql"
+        && let Some(dir) = postgres_bin_dir()
+    {
+        cmd = Command::new(dir.join("pg_ctl"));
+        cmd.arg("--version");
     }
     let out = cmd.output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     parse_version(text.lines().next().unwrap_or(""))
 }
 
@@ -101,7 +165,12 @@ pub fn postgres_bin_dir() -> Option<std::path::PathBuf> {
         .map(|e| e.path().join("bin"))
         .filter(|p| p.join("pg_ctl").is_file())
         .collect();
-    dirs.sort_by_key(|p| p.parent().and_then(|v| v.file_name()).and_then(|v| v.to_str()).and_then(|v| v.parse::<u32>().ok()));
+    dirs.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+    });
     dirs.pop()
 }
 
@@ -151,7 +220,11 @@ pub fn install(reports: &[ToolReport]) -> Result<Vec<String>, String> {
     if packages.is_empty() {
         return Ok(ran);
     }
-    let sudo: &[&str] = if nix::unistd::geteuid().is_root() { &[] } else { &["sudo"] };
+    let sudo: &[&str] = if nix::unistd::geteuid().is_root() {
+        &[]
+    } else {
+        &["sudo"]
+    };
     let run = |args: Vec<&str>, ran: &mut Vec<String>| -> Result<(), String> {
         let line = args.join(" ");
         eprintln!("+ {line}");
@@ -161,7 +234,10 @@ pub fn install(reports: &[ToolReport]) -> Result<Vec<String>, String> {
             .status()
             .map_err(|e| format!("{line}: {e}"))?;
         ran.push(line.clone());
-        status.success().then_some(()).ok_or_else(|| format!("`{line}` failed with {status}"))
+        status
+            .success()
+            .then_some(())
+            .ok_or_else(|| format!("`{line}` failed with {status}"))
     };
     let mut update = sudo.to_vec();
     update.extend(["apt-get", "update", "-q"]);
@@ -180,8 +256,18 @@ pub fn env_example(catalog: &Catalog) -> String {
          # copy to env/local (ignored by git) and change values there. Secrets are left blank;\n\
          # fill them from your secret store, never commit them.\n",
     );
-    for p in catalog.projects.iter().filter(|p| !p.manifest.env.is_empty()) {
-        let _ = writeln!(out, "\n# {} ({}): {}", p.id(), p.lifecycle(), p.manifest.summary);
+    for p in catalog
+        .projects
+        .iter()
+        .filter(|p| !p.manifest.env.is_empty())
+    {
+        let _ = writeln!(
+            out,
+            "\n# {} ({}): {}",
+            p.id(),
+            p.lifecycle(),
+            p.manifest.summary
+        );
         for var in &p.manifest.env {
             if !var.description.is_empty() {
                 let _ = writeln!(out, "# {}", var.description);
@@ -189,7 +275,12 @@ pub fn env_example(catalog: &Catalog) -> String {
             if var.secret {
                 let _ = writeln!(out, "{}=  # secret", var.name.get_ref());
             } else {
-                let _ = writeln!(out, "{}={}", var.name.get_ref(), var.default.as_deref().unwrap_or(""));
+                let _ = writeln!(
+                    out,
+                    "{}={}",
+                    var.name.get_ref(),
+                    var.default.as_deref().unwrap_or("")
+                );
             }
         }
     }
@@ -207,11 +298,20 @@ mod tests {
 
     #[test]
     fn parses_versions_from_banners() {
-        assert_eq!(parse_version("cargo 1.95.0 (f2d3ce0bd 2026-03-21)").as_deref(), Some("1.95.0"));
+        assert_eq!(
+            parse_version("cargo 1.95.0 (f2d3ce0bd 2026-03-21)").as_deref(),
+            Some("1.95.0")
+        );
         assert_eq!(parse_version("v20.20.2").as_deref(), Some("20.20.2"));
         assert_eq!(parse_version("Terraform v1.6.6").as_deref(), Some("1.6.6"));
-        assert_eq!(parse_version("pg_ctl (PostgreSQL) 15.18").as_deref(), Some("15.18"));
-        assert_eq!(parse_version("Chromium 156.0.8078.73 built on Debian").as_deref(), Some("156.0.8078.73"));
+        assert_eq!(
+            parse_version("pg_ctl (PostgreSQL) 15.18").as_deref(),
+            Some("15.18")
+        );
+        assert_eq!(
+            parse_version("Chromium 156.0.8078.73 built on Debian").as_deref(),
+            Some("156.0.8078.73")
+        );
         assert_eq!(parse_version("no digits"), None);
     }
 

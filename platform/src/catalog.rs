@@ -131,7 +131,11 @@ impl Catalog {
                         continue;
                     }
                     Err(e) => {
-                        diags.push(Diagnostic::new(&manifest_path, 1, format!("cannot read: {e}")));
+                        diags.push(Diagnostic::new(
+                            &manifest_path,
+                            1,
+                            format!("cannot read: {e}"),
+                        ));
                         continue;
                     }
                 };
@@ -194,21 +198,30 @@ fn check_identity(p: &Project, diags: &mut Vec<Diagnostic>) {
         diags.push(Diagnostic::new(
             &p.manifest_path,
             p.line(m.id.span()),
-            format!("id `{}` does not match its folder: expected `{expected_id}`", m.id()),
+            format!(
+                "id `{}` does not match its folder: expected `{expected_id}`",
+                m.id()
+            ),
         ));
     }
     if m.domain.get_ref() != &folder_domain {
         diags.push(Diagnostic::new(
             &p.manifest_path,
             p.line(m.domain.span()),
-            format!("domain `{}` does not match its folder `{folder_domain}`", m.domain.get_ref()),
+            format!(
+                "domain `{}` does not match its folder `{folder_domain}`",
+                m.domain.get_ref()
+            ),
         ));
     }
     if m.name.get_ref() != &folder_name {
         diags.push(Diagnostic::new(
             &p.manifest_path,
             p.line(m.name.span()),
-            format!("name `{}` does not match its folder `{folder_name}`", m.name.get_ref()),
+            format!(
+                "name `{}` does not match its folder `{folder_name}`",
+                m.name.get_ref()
+            ),
         ));
     }
 }

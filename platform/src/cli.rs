@@ -35,9 +35,11 @@ pub enum Cmd {
         format: Format,
     },
     /// Projects changed since REV, plus every project that depends on them.
-    #[command(after_help = "Shared files: crates/, Cargo.toml and Cargo.lock affect every Rust project; \
+    #[command(
+        after_help = "Shared files: crates/, Cargo.toml and Cargo.lock affect every Rust project; \
 package.json and package-lock.json every npm project; other files outside projects/ affect none \
-(listed as unowned). Uncommitted and untracked files count as changed.")]
+(listed as unowned). Uncommitted and untracked files count as changed."
+    )]
     Affected {
         /// Git revision to compare the working tree with (branch, tag, commit).
         #[arg(long, value_name = "REV")]
@@ -46,7 +48,9 @@ package.json and package-lock.json every npm project; other files outside projec
         json: bool,
     },
     /// Check manifests, dependencies, lifecycle documents and Markdown links.
-    #[command(after_help = "Every problem is printed as `path:line: message`; exit 1 when there is any.")]
+    #[command(
+        after_help = "Every problem is printed as `path:line: message`; exit 1 when there is any."
+    )]
     Validate {
         #[arg(long)]
         json: bool,

@@ -28,13 +28,7 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: {}",
-            self.path.display(),
-            self.line,
-            self.message
-        )
+        write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
     }
 }
 
@@ -47,7 +41,11 @@ pub fn normalize(diags: &mut Vec<Diagnostic>) {
 /// The 1-based line of a byte offset in `src`.
 pub fn line_of(src: &str, offset: usize) -> usize {
     let end = offset.min(src.len());
-    src.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    src.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// `path` relative to `root`, or `path` itself when it lies elsewhere.
@@ -72,7 +70,10 @@ mod tests {
     #[test]
     fn displays_as_path_line_message() {
         let d = Diagnostic::new("projects/a/b/project.toml", 3, "unknown key `nam`");
-        assert_eq!(d.to_string(), "projects/a/b/project.toml:3: unknown key `nam`");
+        assert_eq!(
+            d.to_string(),
+            "projects/a/b/project.toml:3: unknown key `nam`"
+        );
     }
 
     #[test]

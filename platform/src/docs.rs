@@ -21,7 +21,13 @@ pub const RUNBOOK_SECTIONS: [&str; 5] = [
 pub const ADR_SECTIONS: [&str; 3] = ["Context", "Decision", "Consequences"];
 
 /// Statuses an ADR may have.
-pub const ADR_STATUSES: [&str; 5] = ["proposed", "accepted", "rejected", "deprecated", "superseded"];
+pub const ADR_STATUSES: [&str; 5] = [
+    "proposed",
+    "accepted",
+    "rejected",
+    "deprecated",
+    "superseded",
+];
 
 /// Headings (level ≥ 2) and `Key: value` lines of a document, outside fenced code.
 struct Outline<'a> {
@@ -56,7 +62,8 @@ fn outline(src: &str) -> Outline<'_> {
             if let Some((k, v)) = l.split_once(':') {
                 let key = k.trim().trim_matches('*').trim().to_ascii_lowercase();
                 if !key.is_empty() && key.len() <= 20 {
-                    out.fields.push((n + 1, key, v.trim().trim_matches('*').trim()));
+                    out.fields
+                        .push((n + 1, key, v.trim().trim_matches('*').trim()));
                 }
             }
         }
@@ -99,7 +106,11 @@ pub fn check_adr(path: &Path, src: &str) -> Vec<Diagnostic> {
     match field(&o, "status") {
         None => diags.push(Diagnostic::new(path, 1, "ADR has no `Status:` line")),
         Some((line, _, v)) => {
-            let word = v.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+            let word = v
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
             if !ADR_STATUSES.contains(&word.as_str()) {
                 diags.push(Diagnostic::new(
                     path,
@@ -119,7 +130,11 @@ pub fn check_adr(path: &Path, src: &str) -> Vec<Diagnostic> {
         Some(_) => {}
     }
     for section in ADR_SECTIONS {
-        if !o.headings.iter().any(|(_, h)| h.eq_ignore_ascii_case(section)) {
+        if !o
+            .headings
+            .iter()
+            .any(|(_, h)| h.eq_ignore_ascii_case(section))
+        {
             diags.push(Diagnostic::new(
                 path,
                 1,
@@ -143,7 +158,11 @@ pub fn check_runbook(path: &Path, src: &str) -> Vec<Diagnostic> {
     let o = outline(src);
     let mut diags = Vec::new();
     for section in RUNBOOK_SECTIONS {
-        if !o.headings.iter().any(|(_, h)| h.eq_ignore_ascii_case(section)) {
+        if !o
+            .headings
+            .iter()
+            .any(|(_, h)| h.eq_ignore_ascii_case(section))
+        {
             diags.push(Diagnostic::new(
                 path,
                 1,
@@ -179,15 +198,16 @@ pub fn relative_links(src: &str) -> Vec<Link> {
     let mut links = Vec::new();
     for (event, range) in Parser::new(src).into_offset_iter() {
         let dest = match event {
-            Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => {
-                dest_url
-            }
+            Event::Start(Tag::Link { dest_url, .. })
+            | Event::Start(Tag::Image { dest_url, .. }) => dest_url,
             _ => continue,
         };
         let d = dest.trim();
-        let has_scheme = d
-            .split_once(':')
-            .is_some_and(|(s, _)| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)));
+        let has_scheme = d.split_once(':').is_some_and(|(s, _)| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        });
         if d.is_empty() || d.starts_with('#') || d.starts_with("//") || has_scheme {
             continue;
         }
@@ -202,7 +222,11 @@ pub fn relative_links(src: &str) -> Vec<Link> {
 /// Where a relative link points on disk: `/x` is from the root, anything else from the
 /// linking file's folder. Anchors and queries are dropped, `%20` decoded.
 pub fn resolve_link(root: &Path, file: &Path, target: &str) -> PathBuf {
-    let path = target.split(['#', '?']).next().unwrap_or("").replace("%20", " ");
+    let path = target
+        .split(['#', '?'])
+        .next()
+        .unwrap_or("")
+        .replace("%20", " ");
     let joined = match path.strip_prefix('/') {
         Some(abs) => root.join(abs),
         None => file.parent().unwrap_or(root).join(path),
@@ -264,7 +288,10 @@ mod tests {
     #[test]
     fn a_complete_runbook_passes_and_has_its_date() {
         assert!(check_runbook(Path::new("r.md"), RUNBOOK).is_empty());
-        assert_eq!(runbook_last_exercised(RUNBOOK).as_deref(), Some("2026-11-20"));
+        assert_eq!(
+            runbook_last_exercised(RUNBOOK).as_deref(),
+            Some("2026-11-20")
+        );
     }
 
     #[test]
@@ -297,8 +324,14 @@ mod tests {
         assert_eq!(
             relative_links(src),
             [
-                Link { line: 2, target: "docs/A.md".into() },
-                Link { line: 4, target: "../img.png".into() },
+                Link {
+                    line: 2,
+                    target: "docs/A.md".into()
+                },
+                Link {
+                    line: 4,
+                    target: "../img.png".into()
+                },
             ]
         );
     }
@@ -306,9 +339,18 @@ mod tests {
     #[test]
     fn resolves_links_from_file_or_root() {
         let root = Path::new("/r");
-        assert_eq!(resolve_link(root, Path::new("/r/docs/x.md"), "y.md#s"), PathBuf::from("/r/docs/y.md"));
-        assert_eq!(resolve_link(root, Path::new("/r/docs/x.md"), "/README.md"), PathBuf::from("/r/README.md"));
-        assert_eq!(resolve_link(root, Path::new("/r/p/a/b/R.md"), "../../../docs/c.md"), PathBuf::from("/r/docs/c.md"));
+        assert_eq!(
+            resolve_link(root, Path::new("/r/docs/x.md"), "y.md#s"),
+            PathBuf::from("/r/docs/y.md")
+        );
+        assert_eq!(
+            resolve_link(root, Path::new("/r/docs/x.md"), "/README.md"),
+            PathBuf::from("/r/README.md")
+        );
+        assert_eq!(
+            resolve_link(root, Path::new("/r/p/a/b/R.md"), "../../../docs/c.md"),
+            PathBuf::from("/r/docs/c.md")
+        );
     }
 
     #[test]

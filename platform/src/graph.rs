@@ -128,7 +128,11 @@ impl Graph {
         let mut prev: std::collections::HashMap<usize, usize> = Default::default();
         let mut queue = std::collections::VecDeque::from([start]);
         while let Some(i) = queue.pop_front() {
-            let mut next: Vec<usize> = self.deps[i].iter().copied().filter(|&j| in_scc(j)).collect();
+            let mut next: Vec<usize> = self.deps[i]
+                .iter()
+                .copied()
+                .filter(|&j| in_scc(j))
+                .collect();
             next.sort();
             for j in next {
                 if j == start {
@@ -266,10 +270,16 @@ pub fn render(catalog: &Catalog, graph: &Graph, format: Format) -> String {
             }
         }
         Format::Dot => {
-            out.push_str("digraph portfolio {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
+            out.push_str(
+                "digraph portfolio {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n",
+            );
             for &i in &graph.order {
                 let p = &catalog.projects[i];
-                let style = if p.lifecycle().is_built() { "solid" } else { "dashed" };
+                let style = if p.lifecycle().is_built() {
+                    "solid"
+                } else {
+                    "dashed"
+                };
                 let _ = writeln!(
                     out,
                     "  \"{}\" [label=\"{}\\n{}\", style=\"rounded,{style}\"];",
@@ -318,8 +328,12 @@ pub fn render(catalog: &Catalog, graph: &Graph, format: Format) -> String {
                 .flat_map(|&i| graph.deps[i].iter().map(move |&j| [id(i), id(j)]))
                 .collect();
             let order = graph.order.iter().map(|&i| id(i)).collect();
-            out = serde_json::to_string_pretty(&JsonGraph { nodes, edges, order })
-                .expect("graph serialises");
+            out = serde_json::to_string_pretty(&JsonGraph {
+                nodes,
+                edges,
+                order,
+            })
+            .expect("graph serialises");
             out.push('\n');
         }
     }
@@ -338,7 +352,11 @@ mod tests {
                 dependents[d].push(i);
             }
         }
-        Graph { deps, dependents, order: Vec::new() }
+        Graph {
+            deps,
+            dependents,
+            order: Vec::new(),
+        }
     }
 
     #[test]
@@ -373,7 +391,9 @@ mod tests {
     #[test]
     fn deep_chains_do_not_overflow() {
         let n = 100_000;
-        let edges: Vec<Vec<usize>> = (0..n).map(|i| if i + 1 < n { vec![i + 1] } else { vec![] }).collect();
+        let edges: Vec<Vec<usize>> = (0..n)
+            .map(|i| if i + 1 < n { vec![i + 1] } else { vec![] })
+            .collect();
         let refs: Vec<&[usize]> = edges.iter().map(|e| e.as_slice()).collect();
         let g = graph(&refs);
         assert!(g.cycles().is_empty());

@@ -52,7 +52,9 @@ pub fn default_task(kind: Kind, task: TaskName) -> Option<&'static str> {
         (NpmPackage, Test) => Some("npm test"),
         (NpmPackage, Build) => Some("npm run build"),
         (TerraformModule, Lint) => Some("terraform fmt -check -recursive"),
-        (TerraformModule, Test) => Some("terraform init -backend=false -input=false && terraform validate"),
+        (TerraformModule, Test) => {
+            Some("terraform init -backend=false -input=false && terraform validate")
+        }
         (HelmChart, Lint) => Some("helm lint ."),
         (HelmChart, Test) => Some("helm template . > /dev/null"),
         (HelmChart, Build) => Some("helm package ."),
@@ -79,9 +81,17 @@ mod tests {
 
     #[test]
     fn rust_services_lint_test_build_and_run_through_cargo() {
-        for task in [TaskName::Lint, TaskName::Test, TaskName::Build, TaskName::Run] {
+        for task in [
+            TaskName::Lint,
+            TaskName::Test,
+            TaskName::Build,
+            TaskName::Run,
+        ] {
             let cmd = default_task(Kind::RustService, task).unwrap();
-            assert!(cmd.starts_with("cargo ") && cmd.contains("{package}"), "{cmd}");
+            assert!(
+                cmd.starts_with("cargo ") && cmd.contains("{package}"),
+                "{cmd}"
+            );
         }
     }
 

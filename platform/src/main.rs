@@ -97,9 +97,16 @@ fn run(cli: Cli) -> Outcome_ {
             if json {
                 print_json(&result);
             } else if result.projects.is_empty() {
-                eprintln!("no project affected by {} changed file(s) since {since}", result.changed_files);
+                eprintln!(
+                    "no project affected by {} changed file(s) since {since}",
+                    result.changed_files
+                );
             } else {
-                let rows: Vec<Vec<String>> = result.projects.iter().map(|p| vec![p.id.clone(), p.reason.clone()]).collect();
+                let rows: Vec<Vec<String>> = result
+                    .projects
+                    .iter()
+                    .map(|p| vec![p.id.clone(), p.reason.clone()])
+                    .collect();
                 print!("{}", table::render(&["project", "why"], &rows));
             }
             Ok(())
@@ -121,9 +128,17 @@ fn run(cli: Cli) -> Outcome_ {
                     report.problems.len()
                 );
             }
-            if report.problems.is_empty() { Ok(()) } else { Err(Failure::Problems) }
+            if report.problems.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure::Problems)
+            }
         }
-        Cmd::Bootstrap { check, install, json } => bootstrap_cmd(&root, check, install, json),
+        Cmd::Bootstrap {
+            check,
+            install,
+            json,
+        } => bootstrap_cmd(&root, check, install, json),
         Cmd::Lint(args) => run_task(&root, TaskName::Lint, args),
         Cmd::Test(args) => run_task(&root, TaskName::Test, args),
         Cmd::Build(args) => run_task(&root, TaskName::Build, args),
@@ -133,7 +148,11 @@ fn run(cli: Cli) -> Outcome_ {
             if json {
                 print_json(&report);
             } else if report.was_running {
-                eprintln!("stopped {} service(s): {}", report.stopped.len(), report.stopped.join(", "));
+                eprintln!(
+                    "stopped {} service(s): {}",
+                    report.stopped.len(),
+                    report.stopped.join(", ")
+                );
             } else {
                 eprintln!("nothing is running");
             }
@@ -153,7 +172,11 @@ fn run(cli: Cli) -> Outcome_ {
                         vec![
                             s.id.clone(),
                             format!("{:?}", s.status).to_lowercase(),
-                            if s.healthy { "healthy".into() } else { "unhealthy".into() },
+                            if s.healthy {
+                                "healthy".into()
+                            } else {
+                                "unhealthy".into()
+                            },
                             s.pid.map(|p| p.to_string()).unwrap_or("-".into()),
                             s.restarts.to_string(),
                             format!("{}s", s.uptime_s),
@@ -161,14 +184,27 @@ fn run(cli: Cli) -> Outcome_ {
                         ]
                     })
                     .collect();
-                print!("{}", table::render(&["service", "state", "health", "pid", "restarts", "uptime", "url"], &rows));
+                print!(
+                    "{}",
+                    table::render(
+                        &[
+                            "service", "state", "health", "pid", "restarts", "uptime", "url"
+                        ],
+                        &rows
+                    )
+                );
             }
-            if report.services.iter().all(|s| s.healthy) { Ok(()) } else { Err(Failure::Problems) }
+            if report.services.iter().all(|s| s.healthy) {
+                Ok(())
+            } else {
+                Err(Failure::Problems)
+            }
         }
         Cmd::Logs { id, follow } => logs(&root, &id, follow),
         Cmd::DefaultBase => {
-            let base = affected::default_base(&root, &["origin/work", "work", "origin/main", "main"])
-                .ok_or_else(|| Failure::Usage("no git history to compare with".into()))?;
+            let base =
+                affected::default_base(&root, &["origin/work", "work", "origin/main", "main"])
+                    .ok_or_else(|| Failure::Usage("no git history to compare with".into()))?;
             println!("{base}");
             Ok(())
         }
@@ -186,22 +222,32 @@ struct ProjectView<'a> {
 
 fn view<'a>(catalog: &'a Catalog, graph: &Graph, i: usize) -> ProjectView<'a> {
     let p = &catalog.projects[i];
-    let resolved_tasks = [TaskName::Lint, TaskName::Test, TaskName::Build, TaskName::Run]
-        .into_iter()
-        .filter_map(|t| p.task(t).map(|r| (t.as_str(), r.command)))
-        .collect();
+    let resolved_tasks = [
+        TaskName::Lint,
+        TaskName::Test,
+        TaskName::Build,
+        TaskName::Run,
+    ]
+    .into_iter()
+    .filter_map(|t| p.task(t).map(|r| (t.as_str(), r.command)))
+    .collect();
     ProjectView {
         manifest: &p.manifest,
         path: p.dir.display().to_string(),
         resolved_tasks,
-        dependents: graph.dependents[i].iter().map(|&j| catalog.projects[j].id()).collect(),
+        dependents: graph.dependents[i]
+            .iter()
+            .map(|&j| catalog.projects[j].id())
+            .collect(),
     }
 }
 
 fn catalog_list(root: &Path, json: bool) -> Outcome_ {
     let (catalog, graph) = load(root)?;
     if json {
-        let views: Vec<ProjectView> = (0..catalog.projects.len()).map(|i| view(&catalog, &graph, i)).collect();
+        let views: Vec<ProjectView> = (0..catalog.projects.len())
+            .map(|i| view(&catalog, &graph, i))
+            .collect();
         print_json(&views);
         return Ok(());
     }
@@ -219,14 +265,22 @@ fn catalog_list(root: &Path, json: bool) -> Outcome_ {
             ]
         })
         .collect();
-    print!("{}", table::render(&["project", "lifecycle", "kind", "tier", "owner", "summary"], &rows));
+    print!(
+        "{}",
+        table::render(
+            &["project", "lifecycle", "kind", "tier", "owner", "summary"],
+            &rows
+        )
+    );
     Ok(())
 }
 
 fn catalog_show(root: &Path, id: &str, json: bool) -> Outcome_ {
     let (catalog, graph) = load(root)?;
     let i = catalog.position(id).ok_or_else(|| {
-        let hint = portfolio::diag::suggest(id, catalog.ids()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+        let hint = portfolio::diag::suggest(id, catalog.ids())
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
         Failure::Usage(format!("unknown project `{id}`{hint}"))
     })?;
     let v = view(&catalog, &graph, i);
@@ -235,17 +289,39 @@ fn catalog_show(root: &Path, id: &str, json: bool) -> Outcome_ {
         return Ok(());
     }
     let m = v.manifest;
-    let list = |xs: Vec<String>| if xs.is_empty() { "-".to_string() } else { xs.join(", ") };
+    let list = |xs: Vec<String>| {
+        if xs.is_empty() {
+            "-".to_string()
+        } else {
+            xs.join(", ")
+        }
+    };
     println!("{}  ({})", m.id(), v.path);
     println!("  {}", m.summary);
-    println!("  lifecycle  {}   kind {}   tier {}   owner {}", m.lifecycle.get_ref(), m.kind.get_ref(), m.tier.get_ref(), m.owner);
+    println!(
+        "  lifecycle  {}   kind {}   tier {}   owner {}",
+        m.lifecycle.get_ref(),
+        m.kind.get_ref(),
+        m.tier.get_ref(),
+        m.owner
+    );
     if let Some(g) = &m.guide_entry {
         println!("  guide      {g}");
     }
-    println!("  depends on {}", list(m.depends_on.iter().map(|d| d.get_ref().clone()).collect()));
-    println!("  used by    {}", list(v.dependents.iter().map(|s| s.to_string()).collect()));
+    println!(
+        "  depends on {}",
+        list(m.depends_on.iter().map(|d| d.get_ref().clone()).collect())
+    );
+    println!(
+        "  used by    {}",
+        list(v.dependents.iter().map(|s| s.to_string()).collect())
+    );
     let ports = |i: &portfolio::manifest::Interfaces| {
-        let mut xs: Vec<String> = i.http.iter().map(|p| format!("http:{}", p.get_ref())).collect();
+        let mut xs: Vec<String> = i
+            .http
+            .iter()
+            .map(|p| format!("http:{}", p.get_ref()))
+            .collect();
         xs.extend(i.grpc.iter().map(|p| format!("grpc:{}", p.get_ref())));
         xs.extend(i.topics.iter().map(|t| format!("topic:{t}")));
         xs.extend(i.tables.iter().map(|t| format!("table:{t}")));
@@ -266,7 +342,11 @@ fn catalog_show(root: &Path, id: &str, json: bool) -> Outcome_ {
         println!("  ready      {}", r.get_ref());
     }
     for e in &m.env {
-        let value = if e.secret { "(secret)".to_string() } else { e.default.clone().unwrap_or_default() };
+        let value = if e.secret {
+            "(secret)".to_string()
+        } else {
+            e.default.clone().unwrap_or_default()
+        };
         println!("  env        {}={value}", e.name.get_ref());
     }
     Ok(())
@@ -278,7 +358,10 @@ fn bootstrap_cmd(root: &Path, check: bool, install: bool, json: bool) -> Outcome
     if install {
         bootstrap::install(&reports).map_err(Failure::Usage)?;
         if root.join("package-lock.json").is_file() {
-            let status = std::process::Command::new("npm").arg("ci").current_dir(root).status()?;
+            let status = std::process::Command::new("npm")
+                .arg("ci")
+                .current_dir(root)
+                .status()?;
             if !status.success() {
                 return Err(Failure::Usage(format!("`npm ci` failed with {status}")));
             }
@@ -292,7 +375,10 @@ fn bootstrap_cmd(root: &Path, check: bool, install: bool, json: bool) -> Outcome
     if !check && stale {
         std::fs::create_dir_all(example_path.parent().expect("env dir"))?;
         std::fs::write(&example_path, &example)?;
-        env_note = format!("wrote {}", portfolio::diag::relative(root, &example_path).display());
+        env_note = format!(
+            "wrote {}",
+            portfolio::diag::relative(root, &example_path).display()
+        );
     } else if check && stale {
         env_note = "env/local.example is out of date: run `portfolio bootstrap`".into();
     }
@@ -302,7 +388,10 @@ fn bootstrap_cmd(root: &Path, check: bool, install: bool, json: bool) -> Outcome
             tools: &'a [bootstrap::ToolReport],
             env_example_stale: bool,
         }
-        print_json(&Out { tools: &reports, env_example_stale: check && stale });
+        print_json(&Out {
+            tools: &reports,
+            env_example_stale: check && stale,
+        });
     } else {
         let rows: Vec<Vec<String>> = reports
             .iter()
@@ -321,17 +410,41 @@ fn bootstrap_cmd(root: &Path, check: bool, install: bool, json: bool) -> Outcome
                 ]
             })
             .collect();
-        print!("{}", table::render(&["tool", "required", "found", "status", "needed by"], &rows));
-        for r in reports.iter().filter(|r| matches!(r.status, Status::Missing | Status::TooOld)) {
-            let how = r.install.clone().unwrap_or_else(|| "not packaged for Debian: see docs/DEPLOYMENT_GUIDE.md".into());
-            eprintln!("{}: {} ({}); install: {how}", r.tool, if r.status == Status::Missing { "missing" } else { "too old" }, r.purpose);
+        print!(
+            "{}",
+            table::render(&["tool", "required", "found", "status", "needed by"], &rows)
+        );
+        for r in reports
+            .iter()
+            .filter(|r| matches!(r.status, Status::Missing | Status::TooOld))
+        {
+            let how = r
+                .install
+                .clone()
+                .unwrap_or_else(|| "not packaged for Debian: see docs/DEPLOYMENT_GUIDE.md".into());
+            eprintln!(
+                "{}: {} ({}); install: {how}",
+                r.tool,
+                if r.status == Status::Missing {
+                    "missing"
+                } else {
+                    "too old"
+                },
+                r.purpose
+            );
         }
         if !env_note.is_empty() {
             eprintln!("{env_note}");
         }
     }
-    let missing = reports.iter().any(|r| matches!(r.status, Status::Missing | Status::TooOld));
-    if missing || (check && stale) { Err(Failure::Problems) } else { Ok(()) }
+    let missing = reports
+        .iter()
+        .any(|r| matches!(r.status, Status::Missing | Status::TooOld));
+    if missing || (check && stale) {
+        Err(Failure::Problems)
+    } else {
+        Ok(())
+    }
 }
 
 fn run_task(root: &Path, task: TaskName, args: RunArgs) -> Outcome_ {
@@ -340,29 +453,52 @@ fn run_task(root: &Path, task: TaskName, args: RunArgs) -> Outcome_ {
         (Some(since), true) => {
             let files = affected::changed_files(root, since)?;
             let result = affected::affected(&catalog, &graph, since, &files);
-            Some(result.projects.iter().filter_map(|p| catalog.position(&p.id)).collect())
+            Some(
+                result
+                    .projects
+                    .iter()
+                    .filter_map(|p| catalog.position(&p.id))
+                    .collect(),
+            )
         }
         _ => None,
     };
-    let selection = Selection { projects: args.projects.clone(), only };
+    let selection = Selection {
+        projects: args.projects.clone(),
+        only,
+    };
     let plan = match runner::plan(&catalog, &graph, task, &selection) {
         Ok(plan) => plan,
         Err(runner::PlanError::MissingPrograms(diags)) => {
             for d in &diags {
                 eprintln!("{d}");
             }
-            return Err(Failure::Usage(format!("{} task command(s) cannot run; nothing was started", diags.len())));
+            return Err(Failure::Usage(format!(
+                "{} task command(s) cannot run; nothing was started",
+                diags.len()
+            )));
         }
         Err(e) => return Err(e.into()),
     };
     if plan.steps.is_empty() {
-        let built = catalog.projects.iter().filter(|p| p.lifecycle().is_built()).count();
+        let built = catalog
+            .projects
+            .iter()
+            .filter(|p| p.lifecycle().is_built())
+            .count();
         eprintln!("nothing to {task}: {built} built project(s) selected none with a {task} task");
     }
-    let opts = ExecOptions { jobs: args.jobs, keep_going: args.keep_going, progress: !args.json };
+    let opts = ExecOptions {
+        jobs: args.jobs,
+        keep_going: args.keep_going,
+        progress: !args.json,
+    };
     let results = runner::execute(&catalog, &graph, &plan, &opts)?;
     let report = runner::write_junit(root, task, &results)?;
-    let failed: Vec<&runner::TaskResult> = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. })).collect();
+    let failed: Vec<&runner::TaskResult> = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
+        .collect();
     if args.json {
         print_json(&results);
     } else {
@@ -374,41 +510,70 @@ fn run_task(root: &Path, task: TaskName, args: RunArgs) -> Outcome_ {
                     Outcome::Failed { exit } => ("FAILED".to_string(), exit.clone()),
                     Outcome::Skipped { reason } => ("skipped".to_string(), reason.clone()),
                 };
-                vec![r.project.clone(), task.to_string(), result, format!("{:.1}s", r.duration_ms as f64 / 1000.0), detail]
+                vec![
+                    r.project.clone(),
+                    task.to_string(),
+                    result,
+                    format!("{:.1}s", r.duration_ms as f64 / 1000.0),
+                    detail,
+                ]
             })
             .collect();
         if !rows.is_empty() {
-            print!("{}", table::render(&["project", "task", "result", "duration", "detail"], &rows));
+            print!(
+                "{}",
+                table::render(&["project", "task", "result", "duration", "detail"], &rows)
+            );
         }
         for r in &failed {
             if let Some(log) = &r.log {
-                eprintln!("\n--- {} {task} failed; last lines of {} ---", r.project, log.display());
+                eprintln!(
+                    "\n--- {} {task} failed; last lines of {} ---",
+                    r.project,
+                    log.display()
+                );
                 eprintln!("{}", runner::tail(&root.join(log), 20));
             }
         }
-        let passed = results.iter().filter(|r| r.outcome == Outcome::Passed).count();
+        let passed = results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Passed)
+            .count();
         let skipped = results.len() - passed - failed.len();
         eprintln!(
-            "{task}: {passed} passed, {} failed, {skipped} skipped; report {}",
-            failed.len(),
+            "JUnit report: {}",
             portfolio::diag::relative(root, &report).display()
         );
+        eprintln!(
+            "{task}: {passed} passed, {} failed, {skipped} skipped",
+            failed.len()
+        );
     }
-    if failed.is_empty() { Ok(()) } else { Err(Failure::Problems) }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Problems)
+    }
 }
 
 fn up(root: &Path, ids: &[String], detach: bool) -> Outcome_ {
     let (catalog, graph) = load(root)?;
     let specs = supervisor::services(&catalog, &graph, ids)?;
     if specs.is_empty() {
-        let planned = catalog.projects.iter().filter(|p| !p.lifecycle().is_built()).count();
+        let planned = catalog
+            .projects
+            .iter()
+            .filter(|p| !p.lifecycle().is_built())
+            .count();
         eprintln!(
             "nothing to run: no built project has a run task ({planned} of {} project(s) are planned or decommissioned)",
             catalog.projects.len()
         );
         return Ok(());
     }
-    if let Some(state) = supervisor::read_state(root).filter(|s| supervisor::is_alive(s.supervisor_pid)) {
+    if let Some(state) =
+        supervisor::read_state(root).filter(|s| supervisor::is_alive(s.supervisor_pid))
+    {
         return Err(UpError::AlreadyRunning(state.supervisor_pid).into());
     }
     if detach {
@@ -450,7 +615,9 @@ fn detach_supervisor(root: &Path, ids: &[String]) -> Outcome_ {
             eprintln!("supervisor exited ({status}); log: {}", log_path.display());
             return Err(Failure::Problems);
         }
-        if supervisor::read_state(root).is_some_and(|s| s.supervisor_pid == child.id() && s.phase == supervisor::Phase::Running) {
+        if supervisor::read_state(root).is_some_and(|s| {
+            s.supervisor_pid == child.id() && s.phase == supervisor::Phase::Running
+        }) {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -459,19 +626,29 @@ fn detach_supervisor(root: &Path, ids: &[String]) -> Outcome_ {
     for s in &status.services {
         eprintln!("ready  {}  {}", s.id, s.url.clone().unwrap_or_default());
     }
-    eprintln!("supervisor pid {} (log {}); stop with `portfolio down`", child.id(), portfolio::diag::relative(root, &log_path).display());
+    eprintln!(
+        "supervisor pid {} (log {}); stop with `portfolio down`",
+        child.id(),
+        portfolio::diag::relative(root, &log_path).display()
+    );
     Ok(())
 }
 
 fn logs(root: &Path, id: &str, follow: bool) -> Outcome_ {
     let (catalog, _) = load(root)?;
     if catalog.get(id).is_none() && id != "supervisor" {
-        let hint = portfolio::diag::suggest(id, catalog.ids()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+        let hint = portfolio::diag::suggest(id, catalog.ids())
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
         return Err(Failure::Usage(format!("unknown project `{id}`{hint}")));
     }
     let path: PathBuf = supervisor::service_log(root, id);
-    let mut file = std::fs::File::open(&path)
-        .map_err(|_| Failure::Usage(format!("no log for {id} yet at {} (has it been started with `portfolio up`?)", path.display())))?;
+    let mut file = std::fs::File::open(&path).map_err(|_| {
+        Failure::Usage(format!(
+            "no log for {id} yet at {} (has it been started with `portfolio up`?)",
+            path.display()
+        ))
+    })?;
     let mut out = std::io::stdout().lock();
     std::io::copy(&mut file, &mut out)?;
     if !follow {

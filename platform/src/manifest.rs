@@ -201,7 +201,8 @@ impl Manifest {
 pub fn parse(path: &Path, src: &str) -> Result<Manifest, Vec<Diagnostic>> {
     let mut unknown: Vec<String> = Vec::new();
     let de = toml::de::Deserializer::new(src);
-    let result: Result<Manifest, _> = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()));
+    let result: Result<Manifest, _> =
+        serde_ignored::deserialize(de, |p| unknown.push(p.to_string()));
     let mut diags: Vec<Diagnostic> = unknown
         .iter()
         .map(|key_path| unknown_key(path, src, key_path))
@@ -213,12 +214,18 @@ pub fn parse(path: &Path, src: &str) -> Result<Manifest, Vec<Diagnostic>> {
             // A syntax error makes the unknown-key list meaningless; report it alone.
             let line = e.span().map(|s| line_of(src, s.start)).unwrap_or(1);
             let message = explain_toml_error(e.message());
-            if e.message().starts_with("missing field") || e.message().contains("invalid type")
-                || e.message().starts_with("unknown variant") || e.message().contains("invalid value")
+            if e.message().starts_with("missing field")
+                || e.message().contains("invalid type")
+                || e.message().starts_with("unknown variant")
+                || e.message().contains("invalid value")
             {
                 diags.push(Diagnostic::new(path, line, message));
             } else {
-                diags = vec![Diagnostic::new(path, line, format!("malformed TOML: {message}"))];
+                diags = vec![Diagnostic::new(
+                    path,
+                    line,
+                    format!("malformed TOML: {message}"),
+                )];
             }
             Err(diags)
         }
@@ -229,9 +236,27 @@ pub fn parse(path: &Path, src: &str) -> Result<Manifest, Vec<Diagnostic>> {
 fn known_keys(table: &str) -> &'static [&'static str] {
     match table {
         "" => &[
-            "id", "name", "domain", "summary", "owner", "tier", "lifecycle", "kind",
-            "guide_entry", "package", "depends_on", "provides", "consumes", "tasks", "requires",
-            "rto", "rpo", "state", "env", "tags", "links",
+            "id",
+            "name",
+            "domain",
+            "summary",
+            "owner",
+            "tier",
+            "lifecycle",
+            "kind",
+            "guide_entry",
+            "package",
+            "depends_on",
+            "provides",
+            "consumes",
+            "tasks",
+            "requires",
+            "rto",
+            "rpo",
+            "state",
+            "env",
+            "tags",
+            "links",
         ],
         "provides" | "consumes" => &["http", "grpc", "topics", "tables"],
         "tasks" => &["lint", "test", "build", "run", "ready", "ready_timeout"],
@@ -243,7 +268,11 @@ fn known_keys(table: &str) -> &'static [&'static str] {
 fn unknown_key(path: &Path, src: &str, key_path: &str) -> Diagnostic {
     let segments: Vec<&str> = key_path.split('.').collect();
     let key = *segments.last().unwrap_or(&key_path);
-    let table = segments.first().filter(|_| segments.len() > 1).copied().unwrap_or("");
+    let table = segments
+        .first()
+        .filter(|_| segments.len() > 1)
+        .copied()
+        .unwrap_or("");
     let mut message = if table.is_empty() {
         format!("unknown key `{key}`")
     } else {
@@ -305,18 +334,21 @@ fn key_of(line: &str) -> Option<&str> {
 /// Rewrites serde's messages into the house voice and adds suggestions for enum values.
 fn explain_toml_error(message: &str) -> String {
     let message = message.trim().trim_end_matches('.').to_string();
-    if let Some(rest) = message.strip_prefix("unknown variant `") {
-        if let Some((value, expected)) = rest.split_once("`, expected ") {
-            let options: Vec<&str> = expected
-                .split(['`', ',', ' '])
-                .filter(|s| !s.is_empty() && *s != "one" && *s != "of" && *s != "or")
-                .collect();
-            let mut out = format!("unknown value `{value}`, expected one of {}", options.join(", "));
-            if let Some(s) = suggest(value, options.iter().copied()) {
-                out.push_str(&format!(" (did you mean `{s}`?)"));
-            }
-            return out;
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some((value, expected)) = rest.split_once("`, expected ")
+    {
+        let options: Vec<&str> = expected
+            .split(['`', ',', ' '])
+            .filter(|s| !s.is_empty() && *s != "one" && *s != "of" && *s != "or")
+            .collect();
+        let mut out = format!(
+            "unknown value `{value}`, expected one of {}",
+            options.join(", ")
+        );
+        if let Some(s) = suggest(value, options.iter().copied()) {
+            out.push_str(&format!(" (did you mean `{s}`?)"));
         }
+        return out;
     }
     message
 }
@@ -396,7 +428,11 @@ secret = true
         let errs = parse(p(), src).unwrap_err();
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].line, 2);
-        assert!(errs[0].message.starts_with("malformed TOML:"), "{}", errs[0]);
+        assert!(
+            errs[0].message.starts_with("malformed TOML:"),
+            "{}",
+            errs[0]
+        );
     }
 
     #[test]
@@ -416,6 +452,10 @@ secret = true
     fn missing_required_field_is_named() {
         let src = VALID.replace("owner = \"team-backend\"\n", "");
         let errs = parse(p(), &src).unwrap_err();
-        assert!(errs[0].message.contains("missing field `owner`"), "{}", errs[0]);
+        assert!(
+            errs[0].message.contains("missing field `owner`"),
+            "{}",
+            errs[0]
+        );
     }
 }

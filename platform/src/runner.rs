@@ -20,13 +20,16 @@ use crate::kinds::TaskName;
 
 /// Shell builtins and keywords: not looked up on PATH.
 const BUILTINS: [&str; 16] = [
-    "cd", "exec", "true", "false", "test", "[", "echo", "export", "set", ":", ".", "source", "if", "for", "exit", "env",
+    "cd", "exec", "true", "false", "test", "[", "echo", "export", "set", ":", ".", "source", "if",
+    "for", "exit", "env",
 ];
 
 /// The program a shell command runs first, when it can be told statically.
 pub fn program_of(command: &str) -> Option<String> {
     let words = shlex::split(command)?;
-    let word = words.into_iter().find(|w| !(w.contains('=') && !w.starts_with('=') && !w.contains('/')))?;
+    let word = words
+        .into_iter()
+        .find(|w| !(w.contains('=') && !w.starts_with('=') && !w.contains('/')))?;
     if BUILTINS.contains(&word.as_str()) || word.contains(['$', '`', '(', '{']) {
         return None;
     }
@@ -86,11 +89,18 @@ pub enum PlanError {
 }
 
 /// Chooses what runs and checks that every program exists. Writes nothing.
-pub fn plan(catalog: &Catalog, graph: &Graph, task: TaskName, sel: &Selection) -> Result<Plan, PlanError> {
+pub fn plan(
+    catalog: &Catalog,
+    graph: &Graph,
+    task: TaskName,
+    sel: &Selection,
+) -> Result<Plan, PlanError> {
     let mut chosen = vec![sel.projects.is_empty(); catalog.projects.len()];
     for id in &sel.projects {
         let i = catalog.position(id).ok_or_else(|| {
-            let hint = suggest(id, catalog.ids()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+            let hint = suggest(id, catalog.ids())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
             PlanError::UnknownProject(id.clone(), hint)
         })?;
         chosen[i] = true;
@@ -127,23 +137,33 @@ pub fn plan(catalog: &Catalog, graph: &Graph, task: TaskName, sel: &Selection) -
             skipped.push(skip(format!("no {task} task")));
             continue;
         };
-        if let Some(program) = program_of(&t.command) {
-            if !program_exists(&program, &catalog.root.join(&p.dir)) {
-                let origin = if t.from_kind { format!(" (default of kind `{}`)", p.kind()) } else { String::new() };
-                missing.push(Diagnostic::new(
-                    &p.manifest_path,
-                    t.line,
-                    format!("task `{task}` runs `{program}`{origin}, which is not installed or not on PATH"),
-                ));
-                continue;
-            }
+        if let Some(program) = program_of(&t.command)
+            && !program_exists(&program, &catalog.root.join(&p.dir))
+        {
+            let origin = if t.from_kind {
+                format!(" (default of kind `{}`)", p.kind())
+            } else {
+                String::new()
+            };
+            missing.push(Diagnostic::new(
+                &p.manifest_path,
+                t.line,
+                format!(
+                    "task `{task}` runs `{program}`{origin}, which is not installed or not on PATH"
+                ),
+            ));
+            continue;
         }
         steps.push((i, t.command));
     }
     if !missing.is_empty() {
         return Err(PlanError::MissingPrograms(missing));
     }
-    Ok(Plan { task, steps, skipped })
+    Ok(Plan {
+        task,
+        steps,
+        skipped,
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -160,7 +180,10 @@ pub fn output_dir(root: &Path) -> PathBuf {
 }
 
 fn log_path(root: &Path, task: TaskName, id: &str) -> PathBuf {
-    output_dir(root).join("logs").join(task.as_str()).join(format!("{}.log", id.replace('/', "__")))
+    output_dir(root)
+        .join("logs")
+        .join(task.as_str())
+        .join(format!("{}.log", id.replace('/', "__")))
 }
 
 /// Environment every task and service gets: the manifest's defaults (unless already set)
@@ -175,7 +198,13 @@ pub fn project_env(root: &Path, p: &Project) -> Vec<(String, String)> {
         .collect();
     env.push(("PORTFOLIO_ROOT".into(), root.display().to_string()));
     env.push(("PORTFOLIO_PROJECT".into(), p.id().to_string()));
-    env.push(("PORTFOLIO_DATA_DIR".into(), root.join(".portfolio/data").join(p.id().replace('/', "__")).display().to_string()));
+    env.push((
+        "PORTFOLIO_DATA_DIR".into(),
+        root.join(".portfolio/data")
+            .join(p.id().replace('/', "__"))
+            .display()
+            .to_string(),
+    ));
     env
 }
 
@@ -187,16 +216,33 @@ struct Running {
 }
 
 /// Runs the plan. Returns one result per step (plus the plan's skips), in plan order.
-pub fn execute(catalog: &Catalog, graph: &Graph, plan: &Plan, opts: &ExecOptions) -> std::io::Result<Vec<TaskResult>> {
+pub fn execute(
+    catalog: &Catalog,
+    graph: &Graph,
+    plan: &Plan,
+    opts: &ExecOptions,
+) -> std::io::Result<Vec<TaskResult>> {
     let root = &catalog.root;
     let task = plan.task;
     let n = plan.steps.len();
-    let position: HashMap<usize, usize> = plan.steps.iter().enumerate().map(|(s, (i, _))| (*i, s)).collect();
+    let position: HashMap<usize, usize> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(s, (i, _))| (*i, s))
+        .collect();
     // Dependencies among the selected steps only.
     let step_deps: Vec<Vec<usize>> = plan
         .steps
         .iter()
-        .map(|(i, _)| graph.with_dependencies(&[*i]).into_iter().filter(|j| j != i).filter_map(|j| position.get(&j).copied()).collect())
+        .map(|(i, _)| {
+            graph
+                .with_dependencies(&[*i])
+                .into_iter()
+                .filter(|j| j != i)
+                .filter_map(|j| position.get(&j).copied())
+                .collect()
+        })
         .collect();
     let mut results: Vec<Option<TaskResult>> = vec![None; n];
     let mut running: Vec<Running> = Vec::new();
@@ -205,7 +251,11 @@ pub fn execute(catalog: &Catalog, graph: &Graph, plan: &Plan, opts: &ExecOptions
     let multi = MultiProgress::new();
     let overall = draw.then(|| {
         let bar = multi.add(ProgressBar::new(n as u64));
-        bar.set_style(ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {elapsed}").unwrap().progress_chars("=> "));
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {elapsed}")
+                .unwrap()
+                .progress_chars("=> "),
+        );
         bar.set_prefix(task.as_str().to_string());
         bar
     });
@@ -214,18 +264,37 @@ pub fn execute(catalog: &Catalog, graph: &Graph, plan: &Plan, opts: &ExecOptions
     loop {
         // Start what can start.
         for s in 0..n {
-            if results[s].is_some() || running.iter().any(|r| r.step == s) || running.len() >= opts.jobs.max(1) {
+            if results[s].is_some()
+                || running.iter().any(|r| r.step == s)
+                || running.len() >= opts.jobs.max(1)
+            {
                 continue;
             }
             let (i, command) = &plan.steps[s];
             let p = &catalog.projects[*i];
-            let failed_dep = step_deps[s].iter().find(|&&d| matches!(results[d].as_ref().map(|r| &r.outcome), Some(Outcome::Failed { .. } | Outcome::Skipped { .. })));
+            let failed_dep = step_deps[s].iter().find(|&&d| {
+                matches!(
+                    results[d].as_ref().map(|r| &r.outcome),
+                    Some(Outcome::Failed { .. } | Outcome::Skipped { .. })
+                )
+            });
             if let Some(&d) = failed_dep {
-                results[s] = Some(skipped(p, task, format!("dependency {} did not pass", catalog.projects[plan.steps[d].0].id())));
+                results[s] = Some(skipped(
+                    p,
+                    task,
+                    format!(
+                        "dependency {} did not pass",
+                        catalog.projects[plan.steps[d].0].id()
+                    ),
+                ));
                 continue;
             }
             if stopped {
-                results[s] = Some(skipped(p, task, "not run: stopped after a failure (use --keep-going)".into()));
+                results[s] = Some(skipped(
+                    p,
+                    task,
+                    "not run: stopped after a failure (use --keep-going)".into(),
+                ));
                 continue;
             }
             if step_deps[s].iter().any(|&d| results[d].is_none()) {
@@ -244,13 +313,21 @@ pub fn execute(catalog: &Catalog, graph: &Graph, plan: &Plan, opts: &ExecOptions
                 .stderr(out)
                 .spawn()?;
             let bar = draw.then(|| {
-                let b = multi.insert_before(overall.as_ref().expect("overall bar"), ProgressBar::new_spinner());
+                let b = multi.insert_before(
+                    overall.as_ref().expect("overall bar"),
+                    ProgressBar::new_spinner(),
+                );
                 b.set_style(spinner.clone());
                 b.set_prefix(p.id().to_string());
                 b.enable_steady_tick(Duration::from_millis(120));
                 b
             });
-            running.push(Running { step: s, child, started: Instant::now(), bar });
+            running.push(Running {
+                step: s,
+                child,
+                started: Instant::now(),
+                bar,
+            });
         }
         if running.is_empty() {
             if results.iter().all(Option::is_some) {
@@ -272,10 +349,16 @@ pub fn execute(catalog: &Catalog, graph: &Graph, plan: &Plan, opts: &ExecOptions
                 Outcome::Passed
             } else {
                 stopped |= !opts.keep_going;
-                Outcome::Failed { exit: status.to_string() }
+                Outcome::Failed {
+                    exit: status.to_string(),
+                }
             };
             let duration = r.started.elapsed();
-            let mark = if outcome == Outcome::Passed { "ok  " } else { "FAIL" };
+            let mark = if outcome == Outcome::Passed {
+                "ok  "
+            } else {
+                "FAIL"
+            };
             let line = format!("{mark} {} {task} ({:.1}s)", p.id(), duration.as_secs_f64());
             match (&r.bar, &overall) {
                 (Some(b), Some(o)) => {
@@ -304,12 +387,20 @@ pub fn execute(catalog: &Catalog, graph: &Graph, plan: &Plan, opts: &ExecOptions
 }
 
 fn skipped(p: &Project, task: TaskName, reason: String) -> TaskResult {
-    TaskResult { project: p.id().to_string(), task, outcome: Outcome::Skipped { reason }, duration_ms: 0, log: None }
+    TaskResult {
+        project: p.id().to_string(),
+        task,
+        outcome: Outcome::Skipped { reason },
+        duration_ms: 0,
+        log: None,
+    }
 }
 
 /// The last `n` lines of a log file.
 pub fn tail(path: &Path, n: usize) -> String {
-    let Ok(mut f) = File::open(path) else { return String::new() };
+    let Ok(mut f) = File::open(path) else {
+        return String::new();
+    };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let _ = f.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)));
     let mut s = String::new();
@@ -319,7 +410,11 @@ pub fn tail(path: &Path, n: usize) -> String {
 }
 
 /// Writes JUnit XML for the results to `target/portfolio/reports/<task>.xml`.
-pub fn write_junit(root: &Path, task: TaskName, results: &[TaskResult]) -> std::io::Result<PathBuf> {
+pub fn write_junit(
+    root: &Path,
+    task: TaskName,
+    results: &[TaskResult],
+) -> std::io::Result<PathBuf> {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
     let mut suite = TestSuite::new(format!("portfolio {task}"));
     for r in results {
@@ -360,7 +455,10 @@ mod tests {
     #[test]
     fn finds_the_program_behind_a_command() {
         assert_eq!(program_of("cargo test -p x").as_deref(), Some("cargo"));
-        assert_eq!(program_of("RUST_LOG=debug ./run.sh --fast").as_deref(), Some("./run.sh"));
+        assert_eq!(
+            program_of("RUST_LOG=debug ./run.sh --fast").as_deref(),
+            Some("./run.sh")
+        );
         assert_eq!(program_of("cd sub && make"), None);
         assert_eq!(program_of("\"$HOME/bin/x\""), None);
         assert_eq!(program_of("unbalanced 'quote"), None);

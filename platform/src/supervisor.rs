@@ -51,24 +51,39 @@ pub enum UpError {
     #[error("the platform is already up (supervisor pid {0}); run `portfolio down` first")]
     AlreadyRunning(u32),
     #[error("{id} did not become ready: {reason}\n--- last lines of {log} ---\n{tail}")]
-    StartFailed { id: String, reason: String, log: String, tail: String },
+    StartFailed {
+        id: String,
+        reason: String,
+        log: String,
+        tail: String,
+    },
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
 /// The services to run for `ids` (all built projects with a run task when empty), with their
 /// dependencies, in dependency order.
-pub fn services(catalog: &Catalog, graph: &Graph, ids: &[String]) -> Result<Vec<ServiceSpec>, UpError> {
+pub fn services(
+    catalog: &Catalog,
+    graph: &Graph,
+    ids: &[String],
+) -> Result<Vec<ServiceSpec>, UpError> {
     let root = &catalog.root;
     let mut roots = Vec::new();
     for id in ids {
         let i = catalog.position(id).ok_or_else(|| {
-            let hint = suggest(id, catalog.ids()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+            let hint = suggest(id, catalog.ids())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
             UpError::UnknownProject(id.clone(), hint)
         })?;
         let p = &catalog.projects[i];
         if !p.lifecycle().is_built() || p.task(TaskName::Run).is_none() {
-            let why = if p.lifecycle().is_built() { "without a run task".to_string() } else { p.lifecycle().to_string() };
+            let why = if p.lifecycle().is_built() {
+                "without a run task".to_string()
+            } else {
+                p.lifecycle().to_string()
+            };
             return Err(UpError::NotRunnable(id.clone(), why));
         }
         roots.push(i);
@@ -94,7 +109,13 @@ pub fn services(catalog: &Catalog, graph: &Graph, ids: &[String]) -> Result<Vec<
             let run = p.task(TaskName::Run)?;
             let mut env = project_env(root, p);
             env.extend(env_file.iter().cloned());
-            let urls = p.manifest.provides.http.iter().map(|port| format!("http://127.0.0.1:{}", port.get_ref())).collect();
+            let urls = p
+                .manifest
+                .provides
+                .http
+                .iter()
+                .map(|port| format!("http://127.0.0.1:{}", port.get_ref()))
+                .collect();
             Some(ServiceSpec {
                 id: p.id().to_string(),
                 dir: root.join(&p.dir),
@@ -110,7 +131,9 @@ pub fn services(catalog: &Catalog, graph: &Graph, ids: &[String]) -> Result<Vec<
 
 /// `KEY=VALUE` lines of a dotenv-style file; comments and blank lines ignored.
 pub fn load_env_file(path: &Path) -> Vec<(String, String)> {
-    let Ok(text) = fs::read_to_string(path) else { return Vec::new() };
+    let Ok(text) = fs::read_to_string(path) else {
+        return Vec::new();
+    };
     text.lines()
         .map(|l| l.split(" #").next().unwrap_or("").trim())
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
@@ -182,12 +205,18 @@ fn write_state(root: &Path, state: &State) -> std::io::Result<()> {
     let path = state_path(root);
     fs::create_dir_all(path.parent().expect("run dir"))?;
     let tmp = path.with_extension("json.tmp");
-    fs::write(&tmp, serde_json::to_vec_pretty(state).expect("state serialises"))?;
+    fs::write(
+        &tmp,
+        serde_json::to_vec_pretty(state).expect("state serialises"),
+    )?;
     fs::rename(tmp, path)
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Is `pid` a live process (not a zombie)?
@@ -196,7 +225,12 @@ pub fn is_alive(pid: u32) -> bool {
         return false;
     }
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.rsplit(')').next().and_then(|s| s.split_whitespace().next()) != Some("Z"),
+        Ok(stat) => {
+            stat.rsplit(')')
+                .next()
+                .and_then(|s| s.split_whitespace().next())
+                != Some("Z")
+        }
         Err(_) => true,
     }
 }
@@ -211,7 +245,11 @@ pub fn probe(url: &str, timeout: Duration) -> bool {
             .and_then(|mut a| a.next())
             .is_some_and(|a| TcpStream::connect_timeout(&a, timeout).is_ok());
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into();
     agent.get(url).call().is_ok_and(|r| r.status().is_success())
 }
 
@@ -231,7 +269,13 @@ fn spawn(root: &Path, spec: &ServiceSpec, attempt: u32) -> std::io::Result<Child
     let log = service_log(root, &spec.id);
     fs::create_dir_all(log.parent().expect("log dir"))?;
     let mut file = OpenOptions::new().create(true).append(true).open(&log)?;
-    writeln!(file, "--- portfolio: starting {} (attempt {}) at {} ---", spec.id, attempt + 1, now())?;
+    writeln!(
+        file,
+        "--- portfolio: starting {} (attempt {}) at {} ---",
+        spec.id,
+        attempt + 1,
+        now()
+    )?;
     fs::create_dir_all(root.join(".portfolio/data"))?;
     Command::new("sh")
         .arg("-c")
@@ -283,7 +327,12 @@ fn backoff(crashes: u32) -> Duration {
 
 /// Runs `specs` until `stop` is set: starts each in order and waits for readiness, then
 /// watches and restarts. Stops everything before returning.
-pub fn supervise(root: &Path, specs: Vec<ServiceSpec>, stop: Arc<AtomicBool>, report: Reporter<'_>) -> Result<(), UpError> {
+pub fn supervise(
+    root: &Path,
+    specs: Vec<ServiceSpec>,
+    stop: Arc<AtomicBool>,
+    report: Reporter<'_>,
+) -> Result<(), UpError> {
     if let Some(state) = read_state(root) {
         if is_alive(state.supervisor_pid) && state.supervisor_pid != std::process::id() {
             return Err(UpError::AlreadyRunning(state.supervisor_pid));
@@ -314,13 +363,22 @@ pub fn supervise(root: &Path, specs: Vec<ServiceSpec>, stop: Arc<AtomicBool>, re
     write_state(root, &state)?;
     let mut services: Vec<Supervised> = specs
         .into_iter()
-        .map(|spec| Supervised { spec, child: None, crashes: 0, restart_at: None, last_start: Instant::now() })
+        .map(|spec| Supervised {
+            spec,
+            child: None,
+            crashes: 0,
+            restart_at: None,
+            last_start: Instant::now(),
+        })
         .collect();
 
     let result = start_all(root, &mut services, &mut state, &stop, report).and_then(|()| {
         state.phase = Phase::Running;
         write_state(root, &state)?;
-        report(&format!("all {} service(s) ready; Ctrl-C or `portfolio down` stops them", services.len()));
+        report(&format!(
+            "all {} service(s) ready; Ctrl-C or `portfolio down` stops them",
+            services.len()
+        ));
         watch(root, &mut services, &mut state, &stop, report)
     });
 
@@ -338,9 +396,14 @@ pub fn supervise(root: &Path, specs: Vec<ServiceSpec>, stop: Arc<AtomicBool>, re
     result
 }
 
-fn start_all(root: &Path, services: &mut [Supervised], state: &mut State, stop: &AtomicBool, report: Reporter<'_>) -> Result<(), UpError> {
-    for k in 0..services.len() {
-        let s = &mut services[k];
+fn start_all(
+    root: &Path,
+    services: &mut [Supervised],
+    state: &mut State,
+    stop: &AtomicBool,
+    report: Reporter<'_>,
+) -> Result<(), UpError> {
+    for (k, s) in services.iter_mut().enumerate() {
         report(&format!("starting {}", s.spec.id));
         let started = Instant::now();
         let mut child = spawn(root, &s.spec, 0)?;
@@ -374,7 +437,10 @@ fn start_all(root: &Path, services: &mut [Supervised], state: &mut State, stop: 
             }
             if started.elapsed() > s.spec.ready_timeout {
                 s.child = Some(child);
-                return Err(fail(format!("not ready after {}s", s.spec.ready_timeout.as_secs())));
+                return Err(fail(format!(
+                    "not ready after {}s",
+                    s.spec.ready_timeout.as_secs()
+                )));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -382,13 +448,29 @@ fn start_all(root: &Path, services: &mut [Supervised], state: &mut State, stop: 
         s.last_start = started;
         state.services[k].status = ServiceStatus::Ready;
         write_state(root, state)?;
-        let url = s.spec.urls.first().or(s.spec.ready.as_ref()).cloned().unwrap_or_default();
-        report(&format!("ready    {} in {:.1}s {url}", s.spec.id, started.elapsed().as_secs_f64()));
+        let url = s
+            .spec
+            .urls
+            .first()
+            .or(s.spec.ready.as_ref())
+            .cloned()
+            .unwrap_or_default();
+        report(&format!(
+            "ready    {} in {:.1}s {url}",
+            s.spec.id,
+            started.elapsed().as_secs_f64()
+        ));
     }
     Ok(())
 }
 
-fn watch(root: &Path, services: &mut [Supervised], state: &mut State, stop: &AtomicBool, report: Reporter<'_>) -> Result<(), UpError> {
+fn watch(
+    root: &Path,
+    services: &mut [Supervised],
+    state: &mut State,
+    stop: &AtomicBool,
+    report: Reporter<'_>,
+) -> Result<(), UpError> {
     let mut last_probe = Instant::now();
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
@@ -416,15 +498,26 @@ fn watch(root: &Path, services: &mut [Supervised], state: &mut State, stop: &Ato
                     st.pid = None;
                     st.last_exit = Some(status.to_string());
                     dirty = true;
-                    report(&format!("crashed  {} ({status}); restarting in {:.1}s", s.spec.id, delay.as_secs_f64()));
+                    report(&format!(
+                        "crashed  {} ({status}); restarting in {:.1}s",
+                        s.spec.id,
+                        delay.as_secs_f64()
+                    ));
                     continue;
                 }
                 if st.status == ServiceStatus::Starting && probe_now {
-                    let ready = s.spec.ready.as_ref().is_none_or(|u| probe(u, Duration::from_millis(500)));
+                    let ready = s
+                        .spec
+                        .ready
+                        .as_ref()
+                        .is_none_or(|u| probe(u, Duration::from_millis(500)));
                     if ready {
                         st.status = ServiceStatus::Ready;
                         dirty = true;
-                        report(&format!("ready    {} again after restart {}", s.spec.id, st.restarts));
+                        report(&format!(
+                            "ready    {} again after restart {}",
+                            s.spec.id, st.restarts
+                        ));
                     }
                 }
             } else if s.restart_at.is_some_and(|t| Instant::now() >= t) {
@@ -468,7 +561,10 @@ pub struct DownReport {
 /// Stops a running supervisor (from any shell) and waits until it has stopped everything.
 pub fn down(root: &Path, timeout: Duration) -> std::io::Result<DownReport> {
     let Some(state) = read_state(root) else {
-        return Ok(DownReport { was_running: false, stopped: Vec::new() });
+        return Ok(DownReport {
+            was_running: false,
+            stopped: Vec::new(),
+        });
     };
     let stopped = state.services.iter().map(|s| s.id.clone()).collect();
     let pid = state.supervisor_pid;
@@ -487,7 +583,10 @@ pub fn down(root: &Path, timeout: Duration) -> std::io::Result<DownReport> {
         kill_stale(&state);
         let _ = fs::remove_file(state_path(root));
     }
-    Ok(DownReport { was_running: true, stopped })
+    Ok(DownReport {
+        was_running: true,
+        stopped,
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -513,27 +612,44 @@ pub struct StatusReport {
 /// The live state: what the supervisor recorded plus a fresh readiness probe per service.
 pub fn status(root: &Path) -> StatusReport {
     let Some(state) = read_state(root).filter(|s| is_alive(s.supervisor_pid)) else {
-        return StatusReport { running: false, supervisor_pid: None, phase: None, services: Vec::new() };
+        return StatusReport {
+            running: false,
+            supervisor_pid: None,
+            phase: None,
+            services: Vec::new(),
+        };
     };
     let services = state
         .services
         .iter()
         .map(|s| {
             let alive = s.pid.is_some_and(is_alive);
-            let healthy = alive && s.ready_url.as_ref().is_none_or(|u| probe(u, Duration::from_millis(500)));
+            let healthy = alive
+                && s.ready_url
+                    .as_ref()
+                    .is_none_or(|u| probe(u, Duration::from_millis(500)));
             ServiceHealth {
                 id: s.id.clone(),
                 status: s.status,
                 healthy,
                 pid: s.pid,
                 restarts: s.restarts,
-                uptime_s: if alive { now().saturating_sub(s.started_at) } else { 0 },
+                uptime_s: if alive {
+                    now().saturating_sub(s.started_at)
+                } else {
+                    0
+                },
                 url: s.urls.first().or(s.ready_url.as_ref()).cloned(),
                 log: s.log.clone(),
             }
         })
         .collect();
-    StatusReport { running: true, supervisor_pid: Some(state.supervisor_pid), phase: Some(state.phase), services }
+    StatusReport {
+        running: true,
+        supervisor_pid: Some(state.supervisor_pid),
+        phase: Some(state.phase),
+        services,
+    }
 }
 
 #[cfg(test)]
@@ -552,16 +668,36 @@ mod tests {
     fn env_files_skip_comments_blanks_and_empty_values() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("local");
-        fs::write(&path, "# c\nA=1\n\nB = \"two\"  # note\nSECRET=  # secret\n").unwrap();
-        assert_eq!(load_env_file(&path), vec![("A".into(), "1".into()), ("B".into(), "two".into())]);
+        fs::write(
+            &path,
+            "# c\nA=1\n\nB = \"two\"  # note\nSECRET=  # secret\n",
+        )
+        .unwrap();
+        assert_eq!(
+            load_env_file(&path),
+            vec![("A".into(), "1".into()), ("B".into(), "two".into())]
+        );
     }
 
     #[test]
     fn probes_fail_fast_on_closed_ports() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        assert!(!probe(&format!("tcp://127.0.0.1:{port}"), Duration::from_millis(200)));
-        assert!(!probe(&format!("http://127.0.0.1:{port}/"), Duration::from_millis(200)));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        assert!(!probe(
+            &format!("tcp://127.0.0.1:{port}"),
+            Duration::from_millis(200)
+        ));
+        assert!(!probe(
+            &format!("http://127.0.0.1:{port}/"),
+            Duration::from_millis(200)
+        ));
         let open = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        assert!(probe(&format!("tcp://{}", open.local_addr().unwrap()), Duration::from_millis(200)));
+        assert!(probe(
+            &format!("tcp://{}", open.local_addr().unwrap()),
+            Duration::from_millis(200)
+        ));
     }
 }

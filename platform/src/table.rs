@@ -32,8 +32,14 @@ mod tests {
     fn pads_columns_to_the_widest_cell() {
         let out = super::render(
             &["id", "state"],
-            &[vec!["a/long-name".into(), "ok".into()], vec!["b/x".into(), "missing".into()]],
+            &[
+                vec!["a/long-name".into(), "ok".into()],
+                vec!["b/x".into(), "missing".into()],
+            ],
         );
-        assert_eq!(out, "id           state\na/long-name  ok\nb/x          missing\n");
+        assert_eq!(
+            out,
+            "id           state\na/long-name  ok\nb/x          missing\n"
+        );
     }
 }

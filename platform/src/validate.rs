@@ -56,33 +56,49 @@ pub fn validate(root: &Path) -> Result<Report, CatalogError> {
 
 fn is_duration(s: &str) -> bool {
     let (num, unit) = s.split_at(s.len().saturating_sub(1));
-    !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) && matches!(unit, "s" | "m" | "h" | "d")
+    !num.is_empty()
+        && num.bytes().all(|b| b.is_ascii_digit())
+        && matches!(unit, "s" | "m" | "h" | "d")
 }
 
 fn check_fields(catalog: &Catalog, problems: &mut Vec<Diagnostic>) {
     for p in &catalog.projects {
         let m = &p.manifest;
-        let at = |span: std::ops::Range<usize>, msg: String| Diagnostic::new(&p.manifest_path, p.line(span), msg);
+        let at = |span: std::ops::Range<usize>, msg: String| {
+            Diagnostic::new(&p.manifest_path, p.line(span), msg)
+        };
         if !(1..=3).contains(m.tier.get_ref()) {
-            problems.push(at(m.tier.span(), format!("tier {} is out of range: use 1, 2 or 3", m.tier.get_ref())));
+            problems.push(at(
+                m.tier.span(),
+                format!("tier {} is out of range: use 1, 2 or 3", m.tier.get_ref()),
+            ));
         }
         for (name, value) in [("rto", &m.rto), ("rpo", &m.rpo)] {
             if let Some(v) = value.as_ref().filter(|v| !is_duration(v.get_ref())) {
                 problems.push(at(
                     v.span(),
-                    format!("{name} `{}` is not a duration like 30s, 15m, 4h or 1d", v.get_ref()),
+                    format!(
+                        "{name} `{}` is not a duration like 30s, 15m, 4h or 1d",
+                        v.get_ref()
+                    ),
                 ));
             }
         }
         if m.summary.trim().is_empty() || m.owner.trim().is_empty() {
-            problems.push(Diagnostic::new(&p.manifest_path, 1, "summary and owner must not be empty"));
+            problems.push(Diagnostic::new(
+                &p.manifest_path,
+                1,
+                "summary and owner must not be empty",
+            ));
         }
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for var in &m.env {
             let name = var.name.get_ref();
             let line = p.line(var.name.span());
             let valid = name.starts_with(|c: char| c.is_ascii_uppercase())
-                && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
             if !valid {
                 problems.push(Diagnostic::new(
                     &p.manifest_path,
@@ -98,7 +114,11 @@ fn check_fields(catalog: &Catalog, problems: &mut Vec<Diagnostic>) {
                 ));
             }
             if seen.insert(name, line).is_some() {
-                problems.push(Diagnostic::new(&p.manifest_path, line, format!("env `{name}` is declared twice")));
+                problems.push(Diagnostic::new(
+                    &p.manifest_path,
+                    line,
+                    format!("env `{name}` is declared twice"),
+                ));
             }
         }
         if let Some(ready) = &m.tasks.ready {
@@ -110,7 +130,10 @@ fn check_fields(catalog: &Catalog, problems: &mut Vec<Diagnostic>) {
                 ));
             }
             if p.task(TaskName::Run).is_none() {
-                problems.push(at(ready.span(), "ready is set but the project has no run task".into()));
+                problems.push(at(
+                    ready.span(),
+                    "ready is set but the project has no run task".into(),
+                ));
             }
         }
         for tool in &m.requires {
@@ -153,7 +176,13 @@ fn check_dependency_lifecycles(catalog: &Catalog, graph: &Graph, problems: &mut 
 fn check_ports(catalog: &Catalog, problems: &mut Vec<Diagnostic>) {
     let mut owners: HashMap<u16, &Project> = HashMap::new();
     for p in &catalog.projects {
-        for port in p.manifest.provides.http.iter().chain(&p.manifest.provides.grpc) {
+        for port in p
+            .manifest
+            .provides
+            .http
+            .iter()
+            .chain(&p.manifest.provides.grpc)
+        {
             match owners.get(port.get_ref()) {
                 Some(other) if other.id() != p.id() => problems.push(Diagnostic::new(
                     &p.manifest_path,
@@ -173,8 +202,15 @@ fn check_project_files(root: &Path, p: &Project, problems: &mut Vec<Diagnostic>)
     let lifecycle = p.lifecycle();
     let lifecycle_line = p.line(p.manifest.lifecycle.span());
     match fs::read_to_string(dir.join("README.md")) {
-        Err(_) => problems.push(Diagnostic::new(&p.manifest_path, 1, "project has no README.md")),
-        Ok(readme) if lifecycle == Lifecycle::Planned && !readme.to_ascii_lowercase().contains("planned") => {
+        Err(_) => problems.push(Diagnostic::new(
+            &p.manifest_path,
+            1,
+            "project has no README.md",
+        )),
+        Ok(readme)
+            if lifecycle == Lifecycle::Planned
+                && !readme.to_ascii_lowercase().contains("planned") =>
+        {
             problems.push(Diagnostic::new(
                 p.dir.join("README.md"),
                 1,
@@ -190,14 +226,23 @@ fn check_project_files(root: &Path, p: &Project, problems: &mut Vec<Diagnostic>)
         let mut files: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
         files.sort();
         for file in files {
-            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if !name.ends_with(".md") || name.eq_ignore_ascii_case("README.md") {
                 continue;
             }
             let rel = relative(root, &file);
-            let numbered = name.len() > 5 && name[..4].bytes().all(|b| b.is_ascii_digit()) && name.as_bytes()[4] == b'-';
+            let numbered = name.len() > 5
+                && name[..4].bytes().all(|b| b.is_ascii_digit())
+                && name.as_bytes()[4] == b'-';
             if !numbered {
-                problems.push(Diagnostic::new(&rel, 1, "ADR file names are NNNN-short-title.md"));
+                problems.push(Diagnostic::new(
+                    &rel,
+                    1,
+                    "ADR file names are NNNN-short-title.md",
+                ));
                 continue;
             }
             match fs::read_to_string(&file) {
@@ -230,16 +275,26 @@ fn check_project_files(root: &Path, p: &Project, problems: &mut Vec<Diagnostic>)
 
 /// A task whose program is a path (`./scripts/test.sh`) must name a file of the project.
 fn check_task_files(root: &Path, p: &Project, problems: &mut Vec<Diagnostic>) {
-    for task in [TaskName::Lint, TaskName::Test, TaskName::Build, TaskName::Run] {
+    for task in [
+        TaskName::Lint,
+        TaskName::Test,
+        TaskName::Build,
+        TaskName::Run,
+    ] {
         let Some(t) = p.task(task) else { continue };
-        let Some(program) = crate::runner::program_of(&t.command) else { continue };
+        let Some(program) = crate::runner::program_of(&t.command) else {
+            continue;
+        };
         if program.contains('/') {
             let path = root.join(&p.dir).join(&program);
             if !path.is_file() {
                 problems.push(Diagnostic::new(
                     &p.manifest_path,
                     t.line,
-                    format!("task `{task}` runs `{program}`, which does not exist in {}", p.dir.display()),
+                    format!(
+                        "task `{task}` runs `{program}`, which does not exist in {}",
+                        p.dir.display()
+                    ),
                 ));
             }
         }
@@ -252,14 +307,20 @@ fn check_markdown_links(root: &Path, problems: &mut Vec<Diagnostic>) -> usize {
     let mut files = Vec::new();
     collect_markdown(root, &mut files);
     for file in &files {
-        let Ok(src) = fs::read_to_string(file) else { continue };
+        let Ok(src) = fs::read_to_string(file) else {
+            continue;
+        };
         for link in docs::relative_links(&src) {
             let target = docs::resolve_link(root, file, &link.target);
             if !target.exists() {
                 problems.push(Diagnostic::new(
                     relative(root, file),
                     link.line,
-                    format!("broken link `{}`: {} does not exist", link.target, relative(root, &target).display()),
+                    format!(
+                        "broken link `{}`: {} does not exist",
+                        link.target,
+                        relative(root, &target).display()
+                    ),
                 ));
             }
         }
@@ -268,7 +329,9 @@ fn check_markdown_links(root: &Path, problems: &mut Vec<Diagnostic>) -> usize {
 }
 
 fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name();
         let name = name.to_string_lossy();

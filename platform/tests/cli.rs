@@ -8,7 +8,9 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 fn fixture(name: &str) -> tempfile::TempDir {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir(&src, dir.path());
     dir
@@ -68,7 +70,10 @@ fn validate(name: &str) -> (i32, Vec<String>) {
     let before = files(dir.path());
     let out = portfolio(dir.path(), &["validate"]);
     assert_eq!(files(dir.path()), before, "validate must not write files");
-    (out.status.code().unwrap(), stdout(&out).lines().map(str::to_string).collect())
+    (
+        out.status.code().unwrap(),
+        stdout(&out).lines().map(str::to_string).collect(),
+    )
 }
 
 #[test]
@@ -96,7 +101,10 @@ fn missing_runbook_section_is_reported_on_the_runbook() {
 fn dependency_cycle_is_reported_once_with_its_path() {
     assert_eq!(
         validate("cycle"),
-        (1, vec!["projects/a/x/project.toml:9: dependency cycle: a/x -> a/y -> a/z -> a/x".into()])
+        (
+            1,
+            vec!["projects/a/x/project.toml:9: dependency cycle: a/x -> a/y -> a/z -> a/x".into()]
+        )
     );
 }
 
@@ -107,7 +115,8 @@ fn unknown_dependencies_are_reported_with_suggestions() {
         (
             1,
             vec![
-                "projects/a/x/project.toml:9: unknown dependency `a/yy` (did you mean `a/y`?)".into(),
+                "projects/a/x/project.toml:9: unknown dependency `a/yy` (did you mean `a/y`?)"
+                    .into(),
                 "projects/a/x/project.toml:9: unknown dependency `b/w`".into(),
             ]
         )
@@ -118,7 +127,10 @@ fn unknown_dependencies_are_reported_with_suggestions() {
 fn malformed_toml_is_one_line_at_its_position() {
     assert_eq!(
         validate("malformed-toml"),
-        (1, vec!["projects/a/x/project.toml:4: malformed TOML: invalid basic string".into()])
+        (
+            1,
+            vec!["projects/a/x/project.toml:4: malformed TOML: invalid basic string".into()]
+        )
     );
 }
 
@@ -165,10 +177,20 @@ fn validate_json_lists_problems() {
 fn a_broken_catalog_stops_every_command_with_the_problem() {
     let dir = fixture("malformed-toml");
     let before = files(dir.path());
-    for args in [&["catalog", "list"][..], &["graph"], &["test"], &["up"], &["bootstrap"]] {
+    for args in [
+        &["catalog", "list"][..],
+        &["graph"],
+        &["test"],
+        &["up"],
+        &["bootstrap"],
+    ] {
         let out = portfolio(dir.path(), args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert!(stderr(&out).starts_with("projects/a/x/project.toml:4: malformed TOML"), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("projects/a/x/project.toml:4: malformed TOML"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
     }
     assert_eq!(files(dir.path()), before);
 }
@@ -179,7 +201,12 @@ fn catalog_list_and_show() {
     let out = portfolio(dir.path(), &["catalog", "list", "--json"]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ids: Vec<&str> = v.as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["core/api", "core/store", "web/ui"]);
     assert_eq!(v[1]["dependents"][0], "core/api");
     assert_eq!(v[1]["resolved_tasks"]["test"], "echo store tests ok");
@@ -190,11 +217,18 @@ fn catalog_list_and_show() {
     assert!(text.contains("core/store  active"), "{text}");
 
     let show = portfolio(dir.path(), &["catalog", "show", "core/api"]);
-    assert!(stdout(&show).contains("depends on core/store"), "{}", stdout(&show));
+    assert!(
+        stdout(&show).contains("depends on core/store"),
+        "{}",
+        stdout(&show)
+    );
 
     let unknown = portfolio(dir.path(), &["catalog", "show", "core/apj"]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert_eq!(stderr(&unknown).trim(), "error: unknown project `core/apj` (did you mean `core/api`?)");
+    assert_eq!(
+        stderr(&unknown).trim(),
+        "error: unknown project `core/apj` (did you mean `core/api`?)"
+    );
 }
 
 #[test]
@@ -206,11 +240,19 @@ fn graph_renders_every_format() {
         "graph LR\n  core_store[\"core/store\"]\n  core_api[\"core/api\"]\n  web_ui[\"web/ui\"]\n  core_api --> core_store\n  web_ui --> core_api\n"
     );
     let text = stdout(&portfolio(dir.path(), &["graph"]));
-    assert_eq!(text, "core/store [active]\ncore/api [experimental] -> core/store\nweb/ui [planned] -> core/api\n");
+    assert_eq!(
+        text,
+        "core/store [active]\ncore/api [experimental] -> core/store\nweb/ui [planned] -> core/api\n"
+    );
     let dot = stdout(&portfolio(dir.path(), &["graph", "--format", "dot"]));
     assert!(dot.starts_with("digraph portfolio {") && dot.contains("\"web/ui\" -> \"core/api\";"));
-    let json: serde_json::Value = serde_json::from_slice(&portfolio(dir.path(), &["graph", "--format", "json"]).stdout).unwrap();
-    assert_eq!(json["order"], serde_json::json!(["core/store", "core/api", "web/ui"]));
+    let json: serde_json::Value =
+        serde_json::from_slice(&portfolio(dir.path(), &["graph", "--format", "json"]).stdout)
+            .unwrap();
+    assert_eq!(
+        json["order"],
+        serde_json::json!(["core/store", "core/api", "web/ui"])
+    );
 
     let cyclic = fixture("cycle");
     let out = portfolio(cyclic.path(), &["graph", "--format", "mermaid"]);
@@ -220,12 +262,23 @@ fn graph_renders_every_format() {
 
 fn git(dir: &Path, args: &[&str]) {
     let ok = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
         .unwrap();
-    assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
 }
 
 #[test]
@@ -260,7 +313,11 @@ fn affected_follows_dependents_and_explains_why() {
 
     let bad = portfolio(dir.path(), &["affected", "--since", "no-such-rev"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("`no-such-rev` is not a revision"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("`no-such-rev` is not a revision"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
@@ -271,20 +328,35 @@ fn test_runs_built_projects_in_order_and_writes_junit() {
     let table = stdout(&out);
     let rows: Vec<&str> = table.lines().collect();
     assert!(rows[0].starts_with("project"));
-    assert!(rows[1].starts_with("core/store") && rows[1].contains("passed"), "{table}");
-    assert!(rows[2].starts_with("core/api") && rows[2].contains("passed"), "{table}");
+    assert!(
+        rows[1].starts_with("core/store") && rows[1].contains("passed"),
+        "{table}"
+    );
+    assert!(
+        rows[2].starts_with("core/api") && rows[2].contains("passed"),
+        "{table}"
+    );
     assert_eq!(rows.len(), 3, "planned web/ui is not run: {table}");
-    let log = fs::read_to_string(dir.path().join("target/portfolio/logs/test/core__store.log")).unwrap();
+    let log = fs::read_to_string(
+        dir.path()
+            .join("target/portfolio/logs/test/core__store.log"),
+    )
+    .unwrap();
     assert_eq!(log, "store tests ok\n");
     let junit = fs::read_to_string(dir.path().join("target/portfolio/reports/test.xml")).unwrap();
-    assert!(junit.contains("tests=\"2\"") && junit.contains("failures=\"0\""), "{junit}");
+    assert!(
+        junit.contains("tests=\"2\"") && junit.contains("failures=\"0\""),
+        "{junit}"
+    );
 }
 
 #[test]
 fn a_failing_task_fails_the_run_and_skips_its_dependents() {
     let dir = fixture("valid");
     let manifest = dir.path().join("projects/core/store/project.toml");
-    let text = fs::read_to_string(&manifest).unwrap().replace("echo store tests ok", "echo boom; exit 3");
+    let text = fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("echo store tests ok", "echo boom; exit 3");
     fs::write(&manifest, text).unwrap();
     let out = portfolio(dir.path(), &["test", "--keep-going", "--json"]);
     assert_eq!(out.status.code(), Some(1));
@@ -294,7 +366,10 @@ fn a_failing_task_fails_the_run_and_skips_its_dependents() {
     assert_eq!(v[1]["result"], "skipped");
     assert_eq!(v[1]["reason"], "dependency core/store did not pass");
     let junit = fs::read_to_string(dir.path().join("target/portfolio/reports/test.xml")).unwrap();
-    assert!(junit.contains("failures=\"1\"") && junit.contains("boom"), "{junit}");
+    assert!(
+        junit.contains("failures=\"1\"") && junit.contains("boom"),
+        "{junit}"
+    );
 }
 
 #[test]
@@ -313,9 +388,17 @@ fn selecting_projects_by_id_and_by_affected() {
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "-qm", "base"]);
     fs::write(dir.path().join("projects/core/api/x.txt"), "x").unwrap();
-    let out = portfolio(dir.path(), &["test", "--affected", "--since", "HEAD", "--json"]);
+    let out = portfolio(
+        dir.path(),
+        &["test", "--affected", "--since", "HEAD", "--json"],
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ids: Vec<&str> = v.as_array().unwrap().iter().map(|r| r["project"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["project"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["core/api"]);
 }
 
@@ -343,7 +426,12 @@ fn bootstrap_writes_the_example_environment_and_check_detects_staleness() {
     let v: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
     assert_eq!(v["env_example_stale"], true);
     assert_eq!(check.status.code(), Some(1));
-    let cargo = v["tools"].as_array().unwrap().iter().find(|t| t["tool"] == "cargo").unwrap();
+    let cargo = v["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tool"] == "cargo")
+        .unwrap();
     assert_eq!(cargo["status"], "ok");
     assert_eq!(cargo["needed_by"][0], "platform");
 
@@ -352,7 +440,11 @@ fn bootstrap_writes_the_example_environment_and_check_detects_staleness() {
     let example = fs::read_to_string(dir.path().join("env/local.example")).unwrap();
     assert!(example.contains("# core/store (active): Keeps the records\n# Where the store listens\nSTORE_ADDR=127.0.0.1:18100\nSTORE_KEY=  # secret\n"), "{example}");
     assert!(stdout(&out).lines().next().unwrap().starts_with("tool"));
-    assert!(portfolio(dir.path(), &["bootstrap", "--check"]).status.success());
+    assert!(
+        portfolio(dir.path(), &["bootstrap", "--check"])
+            .status
+            .success()
+    );
 }
 
 #[test]
@@ -360,14 +452,22 @@ fn up_with_nothing_runnable_says_so_and_succeeds() {
     let dir = fixture("valid");
     let out = portfolio(dir.path(), &["up"]);
     assert!(out.status.success());
-    assert!(stderr(&out).starts_with("nothing to run"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("nothing to run"),
+        "{}",
+        stderr(&out)
+    );
     let planned = portfolio(dir.path(), &["up", "web/ui"]);
     assert_eq!(planned.status.code(), Some(2));
     assert!(stderr(&planned).contains("web/ui is planned"));
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn status(root: &Path) -> serde_json::Value {
@@ -390,7 +490,12 @@ fn group_members(pgid: u64) -> Vec<u64> {
         .filter(|pid| {
             fs::read_to_string(format!("/proc/{pid}/stat"))
                 .ok()
-                .and_then(|s| s.rsplit(')').next().and_then(|r| r.split_whitespace().nth(2)).and_then(|g| g.parse::<u64>().ok()))
+                .and_then(|s| {
+                    s.rsplit(')')
+                        .next()
+                        .and_then(|r| r.split_whitespace().nth(2))
+                        .and_then(|g| g.parse::<u64>().ok())
+                })
                 == Some(pgid)
         })
         .collect()
@@ -401,29 +506,56 @@ fn up_supervises_restarts_and_down_leaves_no_process_behind() {
     let dir = fixture("served");
     let port = free_port();
     let manifest = dir.path().join("projects/svc/web/project.toml");
-    fs::write(&manifest, fs::read_to_string(&manifest).unwrap().replace("__PORT__", &port.to_string())).unwrap();
+    fs::write(
+        &manifest,
+        fs::read_to_string(&manifest)
+            .unwrap()
+            .replace("__PORT__", &port.to_string()),
+    )
+    .unwrap();
     let url = format!("http://127.0.0.1:{port}/");
 
     let up = portfolio(dir.path(), &["up", "--detach"]);
     assert!(up.status.success(), "{}", stderr(&up));
-    assert!(portfolio::supervisor::probe(&url, Duration::from_secs(1)), "web serves after up");
+    assert!(
+        portfolio::supervisor::probe(&url, Duration::from_secs(1)),
+        "web serves after up"
+    );
 
     let s = status(dir.path());
     assert_eq!(s["running"], true);
-    let ids: Vec<&str> = s["services"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = s["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["svc/db", "svc/web"], "dependency first");
     let supervisor_pid = s["supervisor_pid"].as_u64().unwrap();
     let db_pid = s["services"][0]["pid"].as_u64().unwrap();
     let web_pid = s["services"][1]["pid"].as_u64().unwrap();
-    assert!(s["services"].as_array().unwrap().iter().all(|x| x["healthy"] == true), "{s}");
-    assert!(group_members(db_pid).len() >= 2, "db runs a shell and its sleep child");
+    assert!(
+        s["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["healthy"] == true),
+        "{s}"
+    );
+    assert!(
+        group_members(db_pid).len() >= 2,
+        "db runs a shell and its sleep child"
+    );
 
     let again = portfolio(dir.path(), &["up"]);
     assert_eq!(again.status.code(), Some(2));
     assert!(stderr(&again).contains("already up"));
 
     // A crash is noticed and the service restarted.
-    Command::new("kill").args(["-9", &web_pid.to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-9", &web_pid.to_string()])
+        .status()
+        .unwrap();
     wait_for("restart after kill -9", Duration::from_secs(20), || {
         let s = status(dir.path());
         s["services"][1]["restarts"] == 1 && s["services"][1]["healthy"] == true
@@ -436,13 +568,29 @@ fn up_supervises_restarts_and_down_leaves_no_process_behind() {
 
     let down = portfolio(dir.path(), &["down"]);
     assert!(down.status.success(), "{}", stderr(&down));
-    assert_eq!(stderr(&down).trim(), "stopped 2 service(s): svc/db, svc/web");
-    assert!(!portfolio::supervisor::is_alive(supervisor_pid as u32), "supervisor gone");
+    assert_eq!(
+        stderr(&down).trim(),
+        "stopped 2 service(s): svc/db, svc/web"
+    );
+    assert!(
+        !portfolio::supervisor::is_alive(supervisor_pid as u32),
+        "supervisor gone"
+    );
     for pgid in [db_pid, new_pid] {
-        assert_eq!(group_members(pgid), Vec::<u64>::new(), "no orphan in group {pgid}");
+        assert_eq!(
+            group_members(pgid),
+            Vec::<u64>::new(),
+            "no orphan in group {pgid}"
+        );
     }
-    assert!(!portfolio::supervisor::probe(&url, Duration::from_millis(300)), "port closed");
+    assert!(
+        !portfolio::supervisor::probe(&url, Duration::from_millis(300)),
+        "port closed"
+    );
     assert!(!dir.path().join(".portfolio/run/state.json").exists());
     assert_eq!(status(dir.path())["running"], false);
-    assert_eq!(stderr(&portfolio(dir.path(), &["down"])).trim(), "nothing is running");
+    assert_eq!(
+        stderr(&portfolio(dir.path(), &["down"])).trim(),
+        "nothing is running"
+    );
 }

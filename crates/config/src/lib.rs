@@ -36,7 +36,11 @@ pub enum ConfigError {
 
 /// Loads `T`: `defaults`, then the TOML `file` (if given; it must exist), then environment
 /// variables starting with `env_prefix` (`__` separates nested keys).
-pub fn load<T: Serialize + DeserializeOwned>(defaults: &T, file: Option<&Path>, env_prefix: &str) -> Result<T, ConfigError> {
+pub fn load<T: Serialize + DeserializeOwned>(
+    defaults: &T,
+    file: Option<&Path>,
+    env_prefix: &str,
+) -> Result<T, ConfigError> {
     let mut figment = Figment::from(Serialized::defaults(defaults));
     if let Some(path) = file {
         if !path.is_file() {
@@ -54,7 +58,10 @@ fn describe(e: figment::Error, env_prefix: &str) -> String {
     let key = e.path.join(".");
     let origin = match &e.metadata {
         Some(m) if m.name.contains("environment") => {
-            format!(" from environment variable {env_prefix}{}", e.path.join("__").to_uppercase())
+            format!(
+                " from environment variable {env_prefix}{}",
+                e.path.join("__").to_uppercase()
+            )
         }
         Some(m) => match &m.source {
             Some(figment::Source::File(p)) => format!(" from {}", p.display()),
@@ -63,7 +70,11 @@ fn describe(e: figment::Error, env_prefix: &str) -> String {
         None => String::new(),
     };
     let what = e.kind.to_string();
-    if key.is_empty() { format!("config{origin}: {what}") } else { format!("`{key}`{origin}: {what}") }
+    if key.is_empty() {
+        format!("config{origin}: {what}")
+    } else {
+        format!("`{key}`{origin}: {what}")
+    }
 }
 
 #[cfg(test)]
@@ -84,7 +95,13 @@ mod tests {
     }
 
     fn defaults() -> Settings {
-        Settings { addr: "127.0.0.1:8000".into(), database: Database { url: "sqlite://a.db".into(), max_connections: 5 } }
+        Settings {
+            addr: "127.0.0.1:8000".into(),
+            database: Database {
+                url: "sqlite://a.db".into(),
+                max_connections: 5,
+            },
+        }
     }
 
     /// Environment variables are process-wide; each test uses a prefix of its own.
@@ -103,7 +120,11 @@ mod tests {
     fn file_overrides_defaults_and_environment_overrides_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("svc.toml");
-        std::fs::write(&path, "addr = \"0.0.0.0:9000\"\n[database]\nmax_connections = 20\n").unwrap();
+        std::fs::write(
+            &path,
+            "addr = \"0.0.0.0:9000\"\n[database]\nmax_connections = 20\n",
+        )
+        .unwrap();
         set("CFG_T2_DATABASE__MAX_CONNECTIONS", "50");
         let s: Settings = load(&defaults(), Some(&path), "CFG_T2_").unwrap();
         assert_eq!(s.addr, "0.0.0.0:9000");
@@ -126,8 +147,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("svc.toml");
         std::fs::write(&path, "[database]\nmax_connections = -1\n").unwrap();
-        let err = load(&defaults(), Some(&path), "CFG_T4_").unwrap_err().to_string();
-        assert!(err.starts_with(&format!("`database.max_connections` from {}: invalid value", path.display())), "{err}");
+        let err = load(&defaults(), Some(&path), "CFG_T4_")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!(
+                "`database.max_connections` from {}: invalid value",
+                path.display()
+            )),
+            "{err}"
+        );
     }
 
     #[test]

@@ -88,7 +88,9 @@ impl Telemetry {
 /// A Prometheus recorder labelled with the service name. Not installed: for [`init`] and tests.
 /// Histograms are exported as Prometheus histograms with these buckets (seconds), so they
 /// aggregate across instances.
-pub const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
 
 pub fn prometheus_recorder(service: &str) -> PrometheusRecorder {
     PrometheusBuilder::new()
@@ -99,18 +101,30 @@ pub fn prometheus_recorder(service: &str) -> PrometheusRecorder {
 }
 
 fn filter(cfg: &TelemetryConfig) -> Result<EnvFilter, TelemetryError> {
-    EnvFilter::try_new(&cfg.filter).map_err(|e| TelemetryError::BadFilter(cfg.filter.clone(), e.to_string()))
+    EnvFilter::try_new(&cfg.filter)
+        .map_err(|e| TelemetryError::BadFilter(cfg.filter.clone(), e.to_string()))
 }
 
 /// Builds the log subscriber for `cfg`, writing to `writer`. [`init`] installs it globally
 /// with standard error as the writer; tests use a buffer.
-pub fn subscriber<W>(cfg: &TelemetryConfig, writer: W) -> Result<Box<dyn tracing::Subscriber + Send + Sync>, TelemetryError>
+pub fn subscriber<W>(
+    cfg: &TelemetryConfig,
+    writer: W,
+) -> Result<Box<dyn tracing::Subscriber + Send + Sync>, TelemetryError>
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let builder = tracing_subscriber::fmt().with_env_filter(filter(cfg)?).with_writer(writer);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter(cfg)?)
+        .with_writer(writer);
     Ok(match cfg.format {
-        LogFormat::Json => Box::new(builder.json().flatten_event(true).with_current_span(true).finish()),
+        LogFormat::Json => Box::new(
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .finish(),
+        ),
         LogFormat::Text => Box::new(builder.with_target(true).finish()),
     })
 }
@@ -160,7 +174,11 @@ mod tests {
     use super::*;
 
     fn cfg(format: LogFormat, filter: &str) -> TelemetryConfig {
-        TelemetryConfig { service: "svc".into(), format, filter: filter.into() }
+        TelemetryConfig {
+            service: "svc".into(),
+            format,
+            filter: filter.into(),
+        }
     }
 
     #[test]
@@ -198,8 +216,14 @@ mod tests {
             "xml".parse::<LogFormat>().unwrap_err().to_string(),
             "LOG_FORMAT `xml` is not one of text, json"
         );
-        let err = subscriber(&cfg(LogFormat::Text, "info,=[bad"), std::io::sink).err().unwrap();
-        assert!(err.to_string().starts_with("RUST_LOG `info,=[bad` is not a valid filter"), "{err}");
+        let err = subscriber(&cfg(LogFormat::Text, "info,=[bad"), std::io::sink)
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .starts_with("RUST_LOG `info,=[bad` is not a valid filter"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -211,9 +235,18 @@ mod tests {
             metrics::histogram!("request_seconds").record(0.25);
         });
         let text = handle.render();
-        assert!(text.contains("tasks_created_total{service=\"task-api\",project=\"p1\"} 3"), "{text}");
+        assert!(
+            text.contains("tasks_created_total{service=\"task-api\",project=\"p1\"} 3"),
+            "{text}"
+        );
         assert!(text.contains("# TYPE request_seconds histogram"), "{text}");
-        assert!(text.contains("request_seconds_bucket{service=\"task-api\",le=\"0.25\"} 1"), "{text}");
-        assert!(text.contains("request_seconds_bucket{service=\"task-api\",le=\"0.1\"} 0"), "{text}");
+        assert!(
+            text.contains("request_seconds_bucket{service=\"task-api\",le=\"0.25\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("request_seconds_bucket{service=\"task-api\",le=\"0.1\"} 0"),
+            "{text}"
+        );
     }
 }

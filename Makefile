@@ -1,0 +1,49 @@
+# Thin wrappers over `portfolio` (platform/). Run `make help` for the list.
+CARGO     ?= cargo
+PORTFOLIO := $(CARGO) run -q --locked -p portfolio --
+JOBS      ?= 2
+
+.PHONY: help bootstrap up down status lint test unit validate bench clean
+
+help: ## Show this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+bootstrap: ## Install what can be installed (apt, npm) and write env/local.example
+	$(PORTFOLIO) bootstrap --install
+
+up: ## Start every built service in the background (embedded defaults); `make down` stops them
+	$(PORTFOLIO) up --detach
+
+down: ## Stop everything `make up` started
+	$(PORTFOLIO) down
+
+status: ## Health table of the running services
+	$(PORTFOLIO) status
+
+lint: ## cargo fmt and clippy on the workspace, then every project's lint task
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -q -- -D warnings
+	$(PORTFOLIO) lint -j $(JOBS)
+
+unit: ## Unit, CLI and doc tests of the workspace (platform and crates); nextest when installed
+	$(CARGO) test --workspace --locked --doc
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  echo "$(CARGO) nextest run --workspace --locked"; $(CARGO) nextest run --workspace --locked; \
+	else \
+	  echo "$(CARGO) test --workspace --locked"; $(CARGO) test --workspace --locked; \
+	fi
+
+validate: ## Catalog, lifecycle documents and links
+	$(PORTFOLIO) validate
+
+test: bootstrap lint validate ## Everything CI runs: tools, lint, validate, project tests, unit tests
+	$(PORTFOLIO) bootstrap --check
+	$(PORTFOLIO) test -j $(JOBS)
+	$(MAKE) --no-print-directory unit
+
+bench: ## Performance figures of the platform (see README)
+	bash bench/catalog.sh
+
+clean: ## Remove build output and local state
+	$(CARGO) clean
+	rm -rf .portfolio
