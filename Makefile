@@ -23,15 +23,15 @@ status: ## Health table of the running services
 lint: ## cargo fmt and clippy on the workspace, then every project's lint task
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -q -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features --locked -q -- -D warnings
 	$(PORTFOLIO) lint -j $(JOBS)
 
 unit: ## Unit, CLI and doc tests of the workspace (platform and crates); nextest when installed
 	$(CARGO) test --workspace --locked --doc
-	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-	  echo "$(CARGO) nextest run --workspace --locked"; $(CARGO) nextest run --workspace --locked; \
-	else \
-	  echo "$(CARGO) test --workspace --locked"; $(CARGO) test --workspace --locked; \
-	fi
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then run="nextest run"; else run="test"; fi; \
+	set -e; \
+	echo "$(CARGO) $$run -p telemetry --features otlp --locked"; $(CARGO) $$run -p telemetry --features otlp --locked; \
+	echo "$(CARGO) $$run --workspace --locked"; $(CARGO) $$run --workspace --locked
 
 validate: ## Catalog, lifecycle documents and links
 	$(PORTFOLIO) validate

@@ -5,15 +5,17 @@
 //! Invariant: this crate does no network I/O of its own; serving `/metrics` is the
 //! service's job (its HTTP stack), so there is one listener per service.
 //!
-//! OTLP trace export is planned (see the README); it is not built.
+//! With the `otlp` cargo feature, spans are also exported over OTLP/HTTP (protobuf) when
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set (plain HTTP, e.g. a collector on the same host).
 
 use std::io::Write;
 use std::str::FromStr;
 use std::sync::Mutex;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::{Layered, SubscriberExt};
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,10 +47,13 @@ pub struct TelemetryConfig {
     pub format: LogFormat,
     /// An `EnvFilter` directive such as `info,tower_http=debug`.
     pub filter: String,
+    /// OTLP/HTTP base URL (`http://127.0.0.1:4318`); spans go to `<url>/v1/traces`.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl TelemetryConfig {
-    /// `RUST_LOG` (default `info`) and `LOG_FORMAT` (`text` or `json`, default `text`).
+    /// `RUST_LOG` (default `info`), `LOG_FORMAT` (`text` or `json`, default `text`) and
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` (unset: no trace export).
     pub fn from_env(service: &str) -> Result<Self, TelemetryError> {
         let format = match std::env::var("LOG_FORMAT") {
             Ok(v) => v.parse()?,
@@ -58,6 +63,9 @@ impl TelemetryConfig {
             service: service.to_string(),
             format,
             filter: std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            otlp_endpoint: std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+                .ok()
+                .filter(|s| !s.is_empty()),
         })
     }
 }
@@ -70,15 +78,44 @@ pub enum TelemetryError {
     BadFilter(String, String),
     #[error("telemetry is already initialised in this process")]
     AlreadyInitialised,
+    #[error(
+        "OTEL_EXPORTER_OTLP_ENDPOINT is set but this binary was built without the `otlp` feature"
+    )]
+    OtlpNotBuilt,
+    #[error("OTLP exporter for `{0}`: {1}")]
+    Otlp(String, String),
+}
+
+/// Keeps trace export alive; [`TraceGuard::shutdown`] flushes what is still buffered.
+#[derive(Clone, Default)]
+pub struct TraceGuard {
+    #[cfg(feature = "otlp")]
+    provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+}
+
+impl TraceGuard {
+    /// Flushes and stops trace export (a no-op without OTLP). Call before the process exits.
+    pub fn shutdown(&self) {
+        #[cfg(feature = "otlp")]
+        if let Some(p) = &self.provider {
+            let _ = p.shutdown();
+        }
+    }
 }
 
 /// Handle to the installed telemetry; keep it for the life of the service.
 #[derive(Clone)]
 pub struct Telemetry {
     prometheus: PrometheusHandle,
+    traces: TraceGuard,
 }
 
 impl Telemetry {
+    /// Flushes exported traces; call before exit.
+    pub fn shutdown(&self) {
+        self.traces.shutdown();
+    }
+
     /// The Prometheus text exposition of every metric recorded so far.
     pub fn render(&self) -> String {
         self.prometheus.render()
@@ -105,39 +142,92 @@ fn filter(cfg: &TelemetryConfig) -> Result<EnvFilter, TelemetryError> {
         .map_err(|e| TelemetryError::BadFilter(cfg.filter.clone(), e.to_string()))
 }
 
-/// Builds the log subscriber for `cfg`, writing to `writer`. [`init`] installs it globally
-/// with standard error as the writer; tests use a buffer.
+type Base = Layered<EnvFilter, Registry>;
+
+/// Builds the subscriber for `cfg` (logs to `writer`, plus OTLP export when configured).
+/// [`init`] installs it globally with standard error as the writer; tests use a buffer.
 pub fn subscriber<W>(
     cfg: &TelemetryConfig,
     writer: W,
-) -> Result<Box<dyn tracing::Subscriber + Send + Sync>, TelemetryError>
+) -> Result<(Box<dyn tracing::Subscriber + Send + Sync>, TraceGuard), TelemetryError>
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter(cfg)?)
-        .with_writer(writer);
-    Ok(match cfg.format {
-        LogFormat::Json => Box::new(
-            builder
-                .json()
-                .flatten_event(true)
-                .with_current_span(true)
-                .finish(),
-        ),
-        LogFormat::Text => Box::new(builder.with_target(true).finish()),
-    })
+    let fmt = tracing_subscriber::fmt::layer().with_writer(writer);
+    let mut layers: Vec<Box<dyn Layer<Base> + Send + Sync>> = vec![match cfg.format {
+        LogFormat::Json => fmt
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .boxed(),
+        LogFormat::Text => fmt.with_target(true).boxed(),
+    }];
+    let guard = match &cfg.otlp_endpoint {
+        None => TraceGuard::default(),
+        Some(endpoint) => {
+            let (layer, guard) = otlp_layer(&cfg.service, endpoint)?;
+            layers.push(layer);
+            guard
+        }
+    };
+    let sub = tracing_subscriber::registry()
+        .with(filter(cfg)?)
+        .with(layers);
+    Ok((Box::new(sub), guard))
 }
 
-/// Installs logging and metrics for the whole process. Call once, first thing in `main`.
+#[cfg(feature = "otlp")]
+fn otlp_layer(
+    service: &str,
+    endpoint: &str,
+) -> Result<(Box<dyn Layer<Base> + Send + Sync>, TraceGuard), TelemetryError> {
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_otlp::{Protocol, WithExportConfig};
+    let url = format!("{}/v1/traces", endpoint.trim_end_matches('/'));
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(&url)
+        .build()
+        .map_err(|e| TelemetryError::Otlp(url.clone(), e.to_string()))?;
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(
+            opentelemetry_sdk::Resource::builder()
+                .with_service_name(service.to_string())
+                .build(),
+        )
+        .build();
+    let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer(service.to_string()));
+    Ok((
+        layer.boxed(),
+        TraceGuard {
+            provider: Some(provider),
+        },
+    ))
+}
+
+#[cfg(not(feature = "otlp"))]
+fn otlp_layer(
+    _: &str,
+    _: &str,
+) -> Result<(Box<dyn Layer<Base> + Send + Sync>, TraceGuard), TelemetryError> {
+    Err(TelemetryError::OtlpNotBuilt)
+}
+
+/// Installs logging, metrics and (when configured) trace export for the whole process.
+/// Call once, first thing in `main`; call [`Telemetry::shutdown`] before exit.
 pub fn init(cfg: &TelemetryConfig) -> Result<Telemetry, TelemetryError> {
     let recorder = prometheus_recorder(&cfg.service);
     let handle = recorder.handle();
-    let sub = subscriber(cfg, std::io::stderr)?;
+    let (sub, traces) = subscriber(cfg, std::io::stderr)?;
     tracing::subscriber::set_global_default(sub).map_err(|_| TelemetryError::AlreadyInitialised)?;
     metrics::set_global_recorder(recorder).map_err(|_| TelemetryError::AlreadyInitialised)?;
-    tracing::info!(service = %cfg.service, "telemetry initialised");
-    Ok(Telemetry { prometheus: handle })
+    tracing::info!(service = %cfg.service, otlp = cfg.otlp_endpoint.is_some(), "telemetry initialised");
+    Ok(Telemetry {
+        prometheus: handle,
+        traces,
+    })
 }
 
 /// A `MakeWriter` over a shared buffer, for asserting on log output in tests.
@@ -178,13 +268,14 @@ mod tests {
             service: "svc".into(),
             format,
             filter: filter.into(),
+            otlp_endpoint: None,
         }
     }
 
     #[test]
     fn json_logs_are_one_object_per_line_with_fields() {
         let buf = BufferWriter::default();
-        let sub = subscriber(&cfg(LogFormat::Json, "info"), buf.clone()).unwrap();
+        let (sub, _) = subscriber(&cfg(LogFormat::Json, "info"), buf.clone()).unwrap();
         tracing::subscriber::with_default(sub, || {
             tracing::info!(task_id = 7, "task created");
             tracing::debug!("filtered out");
@@ -201,7 +292,7 @@ mod tests {
     #[test]
     fn text_logs_respect_the_filter() {
         let buf = BufferWriter::default();
-        let sub = subscriber(&cfg(LogFormat::Text, "warn"), buf.clone()).unwrap();
+        let (sub, _) = subscriber(&cfg(LogFormat::Text, "warn"), buf.clone()).unwrap();
         tracing::subscriber::with_default(sub, || {
             tracing::info!("quiet");
             tracing::warn!("loud");
@@ -247,6 +338,85 @@ mod tests {
         assert!(
             text.contains("request_seconds_bucket{service=\"task-api\",le=\"0.1\"} 0"),
             "{text}"
+        );
+    }
+
+    #[cfg(not(feature = "otlp"))]
+    #[test]
+    fn an_otlp_endpoint_without_the_feature_is_an_error_not_silence() {
+        let mut c = cfg(LogFormat::Text, "info");
+        c.otlp_endpoint = Some("http://127.0.0.1:4318".into());
+        assert!(matches!(
+            subscriber(&c, std::io::sink),
+            Err(TelemetryError::OtlpNotBuilt)
+        ));
+    }
+
+    /// A one-shot HTTP server standing in for a collector: returns what it was sent.
+    #[cfg(feature = "otlp")]
+    fn collector() -> (String, std::sync::mpsc::Receiver<(String, String, Vec<u8>)>) {
+        use std::io::{BufRead, BufReader, Read};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut headers = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                headers.push_str(&line);
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            std::io::Write::write_all(&mut stream, b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                .unwrap();
+            tx.send((request_line, headers, body)).unwrap();
+        });
+        (url, rx)
+    }
+
+    #[cfg(feature = "otlp")]
+    #[test]
+    fn spans_are_exported_over_otlp_http_protobuf() {
+        let (url, received) = collector();
+        let mut c = cfg(LogFormat::Text, "info");
+        c.service = "task-api".into();
+        c.otlp_endpoint = Some(url);
+        let (sub, guard) = subscriber(&c, std::io::sink).unwrap();
+        tracing::subscriber::with_default(sub, || {
+            let span = tracing::info_span!("checkout_span", order = 42);
+            let _entered = span.enter();
+            tracing::info!("inside the span");
+        });
+        guard.shutdown();
+        let (request_line, headers, body) = received
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("collector got a request");
+        assert!(
+            request_line.starts_with("POST /v1/traces "),
+            "{request_line}"
+        );
+        assert!(
+            headers
+                .to_ascii_lowercase()
+                .contains("content-type: application/x-protobuf"),
+            "{headers}"
+        );
+        let has = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+        assert!(
+            has(b"checkout_span") && has(b"task-api"),
+            "span name and service in the protobuf body"
         );
     }
 }
