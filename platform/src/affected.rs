@@ -172,3 +172,80 @@ pub fn default_base(root: &Path, candidates: &[&str]) -> Option<String> {
         .ok()
         .and_then(|s| s.lines().last().map(str::to_string))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A catalog of a Rust library, a web app depending on it, and docs.
+    fn catalog() -> (tempfile::TempDir, Catalog, Graph) {
+        let dir = tempfile::tempdir().unwrap();
+        for (id, kind, deps) in [
+            ("core/lib", "rust-library", ""),
+            ("web/app", "npm-package", "\"core/lib\""),
+            ("docs/guide", "docs", ""),
+        ] {
+            let (domain, name) = id.split_once('/').unwrap();
+            let p = dir.path().join("projects").join(id);
+            std::fs::create_dir_all(&p).unwrap();
+            std::fs::write(
+                p.join("project.toml"),
+                format!("id = \"{id}\"\nname = \"{name}\"\ndomain = \"{domain}\"\nsummary = \"s\"\nowner = \"o\"\ntier = 1\nlifecycle = \"active\"\nkind = \"{kind}\"\ndepends_on = [{deps}]\n"),
+            )
+            .unwrap();
+        }
+        let (catalog, diags) = Catalog::load(dir.path()).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let (graph, diags) = Graph::build(&catalog);
+        assert!(diags.is_empty());
+        (dir, catalog, graph)
+    }
+
+    fn ids(a: &Affected) -> Vec<(&str, &str)> {
+        a.projects
+            .iter()
+            .map(|p| (p.id.as_str(), p.reason.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn shared_rust_files_affect_rust_projects_and_their_dependents() {
+        let (_d, c, g) = catalog();
+        let a = affected(&c, &g, "HEAD", &["Cargo.lock".into()]);
+        assert_eq!(
+            ids(&a),
+            [
+                ("core/lib", "shared: Cargo.lock"),
+                ("web/app", "depends on core/lib")
+            ]
+        );
+        let a = affected(&c, &g, "HEAD", &["crates/telemetry/src/lib.rs".into()]);
+        assert_eq!(
+            ids(&a)[0],
+            ("core/lib", "shared: crates/telemetry/src/lib.rs")
+        );
+    }
+
+    #[test]
+    fn npm_lock_files_affect_npm_projects_only() {
+        let (_d, c, g) = catalog();
+        let a = affected(&c, &g, "HEAD", &["package-lock.json".into()]);
+        assert_eq!(ids(&a), [("web/app", "shared: package-lock.json")]);
+    }
+
+    #[test]
+    fn project_files_affect_their_project_and_other_files_are_unowned() {
+        let (_d, c, g) = catalog();
+        let files = [
+            "projects/docs/guide/README.md".to_string(),
+            "docs/ARCHITECTURE.md".into(),
+            "projects/gone/old/x".into(),
+        ];
+        let a = affected(&c, &g, "HEAD", &files);
+        assert_eq!(
+            ids(&a),
+            [("docs/guide", "changed: projects/docs/guide/README.md")]
+        );
+        assert_eq!(a.unowned, ["docs/ARCHITECTURE.md", "projects/gone/old/x"]);
+    }
+}

@@ -594,3 +594,92 @@ fn up_supervises_restarts_and_down_leaves_no_process_behind() {
         "nothing is running"
     );
 }
+
+#[test]
+fn up_in_the_foreground_stops_everything_on_ctrl_c() {
+    let dir = fixture("served");
+    let port = free_port();
+    let manifest = dir.path().join("projects/svc/web/project.toml");
+    fs::write(
+        &manifest,
+        fs::read_to_string(&manifest)
+            .unwrap()
+            .replace("__PORT__", &port.to_string()),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portfolio"))
+        .arg("--root")
+        .arg(dir.path())
+        .arg("up")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/");
+    wait_for("services ready", Duration::from_secs(20), || {
+        status(dir.path())["phase"] == "running"
+    });
+    let pids: Vec<u64> = status(dir.path())["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pid"].as_u64().unwrap())
+        .collect();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let exit = child.wait().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(exit.success(), "{exit}: {log}");
+    assert!(
+        log.contains("all 2 service(s) ready") && log.contains("stopping svc/web\nstopping svc/db"),
+        "reverse order: {log}"
+    );
+    for pgid in pids {
+        assert_eq!(
+            group_members(pgid),
+            Vec::<u64>::new(),
+            "no orphan in group {pgid}"
+        );
+    }
+    assert!(!portfolio::supervisor::probe(
+        &url,
+        Duration::from_millis(300)
+    ));
+    assert!(!dir.path().join(".portfolio/run/state.json").exists());
+}
+
+#[test]
+fn a_service_that_cannot_start_fails_up_with_its_log() {
+    let dir = fixture("served");
+    let manifest = dir.path().join("projects/svc/web/project.toml");
+    let text = fs::read_to_string(&manifest).unwrap().replace(
+        "exec python3 -m http.server __PORT__ --bind 127.0.0.1",
+        "echo cannot open the database >&2; exit 3",
+    );
+    fs::write(
+        &manifest,
+        text.replace("__PORT__", &free_port().to_string()),
+    )
+    .unwrap();
+    let out = portfolio(dir.path(), &["up", "--detach"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "svc/web did not become ready: it exited (exit status: 3) before it was ready"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("cannot open the database"),
+        "log tail shown: {err}"
+    );
+    // The dependency that did start was stopped again.
+    wait_for("supervisor gone", Duration::from_secs(10), || {
+        !dir.path().join(".portfolio/run/state.json").exists()
+    });
+    assert_eq!(status(dir.path())["running"], false);
+}
