@@ -103,6 +103,15 @@ impl Catalog {
         self.index.get(id).copied()
     }
 
+    /// The index of `id`, or the user-facing error naming it with the nearest known id.
+    pub fn resolve(&self, id: &str) -> Result<usize, String> {
+        self.position(id)
+            .ok_or_else(|| match crate::diag::suggest(id, self.ids()) {
+                Some(s) => format!("unknown project `{id}` (did you mean `{s}`?)"),
+                None => format!("unknown project `{id}`"),
+            })
+    }
+
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.projects.iter().map(|p| p.id())
     }

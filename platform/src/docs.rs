@@ -129,20 +129,33 @@ pub fn check_adr(path: &Path, src: &str) -> Vec<Diagnostic> {
         )),
         Some(_) => {}
     }
-    for section in ADR_SECTIONS {
-        if !o
-            .headings
-            .iter()
-            .any(|(_, h)| h.eq_ignore_ascii_case(section))
-        {
-            diags.push(Diagnostic::new(
+    diags.extend(missing_sections(path, &o, &ADR_SECTIONS, "ADR", ""));
+    diags
+}
+
+/// One diagnostic per `##` section of `required` that the document lacks.
+fn missing_sections(
+    path: &Path,
+    o: &Outline<'_>,
+    required: &[&str],
+    what: &str,
+    note: &str,
+) -> Vec<Diagnostic> {
+    required
+        .iter()
+        .filter(|section| {
+            !o.headings
+                .iter()
+                .any(|(_, h)| h.eq_ignore_ascii_case(section))
+        })
+        .map(|section| {
+            Diagnostic::new(
                 path,
                 1,
-                format!("ADR is missing the `## {section}` section"),
-            ));
-        }
-    }
-    diags
+                format!("{what} is missing the `## {section}` section{note}"),
+            )
+        })
+        .collect()
 }
 
 /// The `Last exercised:` date of a runbook, if it has a valid one.
@@ -156,20 +169,7 @@ pub fn runbook_last_exercised(src: &str) -> Option<String> {
 /// Checks a runbook: the five §9 sections and a `Last exercised: YYYY-MM-DD` line.
 pub fn check_runbook(path: &Path, src: &str) -> Vec<Diagnostic> {
     let o = outline(src);
-    let mut diags = Vec::new();
-    for section in RUNBOOK_SECTIONS {
-        if !o
-            .headings
-            .iter()
-            .any(|(_, h)| h.eq_ignore_ascii_case(section))
-        {
-            diags.push(Diagnostic::new(
-                path,
-                1,
-                format!("runbook is missing the `## {section}` section (guide §9)"),
-            ));
-        }
-    }
+    let mut diags = missing_sections(path, &o, &RUNBOOK_SECTIONS, "runbook", " (guide §9)");
     match field(&o, "last exercised") {
         None => diags.push(Diagnostic::new(
             path,

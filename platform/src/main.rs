@@ -277,12 +277,7 @@ fn catalog_list(root: &Path, json: bool) -> Outcome_ {
 
 fn catalog_show(root: &Path, id: &str, json: bool) -> Outcome_ {
     let (catalog, graph) = load(root)?;
-    let i = catalog.position(id).ok_or_else(|| {
-        let hint = portfolio::diag::suggest(id, catalog.ids())
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
-        Failure::Usage(format!("unknown project `{id}`{hint}"))
-    })?;
+    let i = catalog.resolve(id).map_err(Failure::Usage)?;
     let v = view(&catalog, &graph, i);
     if json {
         print_json(&v);
@@ -636,11 +631,8 @@ fn detach_supervisor(root: &Path, ids: &[String]) -> Outcome_ {
 
 fn logs(root: &Path, id: &str, follow: bool) -> Outcome_ {
     let (catalog, _) = load(root)?;
-    if catalog.get(id).is_none() && id != "supervisor" {
-        let hint = portfolio::diag::suggest(id, catalog.ids())
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
-        return Err(Failure::Usage(format!("unknown project `{id}`{hint}")));
+    if id != "supervisor" {
+        catalog.resolve(id).map_err(Failure::Usage)?;
     }
     let path: PathBuf = supervisor::service_log(root, id);
     let mut file = std::fs::File::open(&path).map_err(|_| {

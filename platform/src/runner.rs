@@ -14,7 +14,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::catalog::{Catalog, Project};
-use crate::diag::{Diagnostic, suggest};
+use crate::diag::Diagnostic;
 use crate::graph::Graph;
 use crate::kinds::TaskName;
 
@@ -82,8 +82,8 @@ pub struct Plan {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("unknown project `{0}`{1}")]
-    UnknownProject(String, String),
+    #[error("{0}")]
+    UnknownProject(String),
     #[error("{}", .0.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))]
     MissingPrograms(Vec<Diagnostic>),
 }
@@ -97,12 +97,7 @@ pub fn plan(
 ) -> Result<Plan, PlanError> {
     let mut chosen = vec![sel.projects.is_empty(); catalog.projects.len()];
     for id in &sel.projects {
-        let i = catalog.position(id).ok_or_else(|| {
-            let hint = suggest(id, catalog.ids())
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
-            PlanError::UnknownProject(id.clone(), hint)
-        })?;
+        let i = catalog.resolve(id).map_err(PlanError::UnknownProject)?;
         chosen[i] = true;
     }
     if let Some(only) = &sel.only {

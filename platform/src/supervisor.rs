@@ -25,7 +25,6 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
-use crate::diag::suggest;
 use crate::graph::Graph;
 use crate::kinds::TaskName;
 use crate::runner::project_env;
@@ -44,8 +43,8 @@ pub struct ServiceSpec {
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpError {
-    #[error("unknown project `{0}`{1}")]
-    UnknownProject(String, String),
+    #[error("{0}")]
+    UnknownProject(String),
     #[error("{0} is {1}: it has nothing to run yet")]
     NotRunnable(String, String),
     #[error("the platform is already up (supervisor pid {0}); run `portfolio down` first")]
@@ -71,12 +70,7 @@ pub fn services(
     let root = &catalog.root;
     let mut roots = Vec::new();
     for id in ids {
-        let i = catalog.position(id).ok_or_else(|| {
-            let hint = suggest(id, catalog.ids())
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
-            UpError::UnknownProject(id.clone(), hint)
-        })?;
+        let i = catalog.resolve(id).map_err(UpError::UnknownProject)?;
         let p = &catalog.projects[i];
         if !p.lifecycle().is_built() || p.task(TaskName::Run).is_none() {
             let why = if p.lifecycle().is_built() {

@@ -462,6 +462,16 @@ fn up_with_nothing_runnable_says_so_and_succeeds() {
     assert!(stderr(&planned).contains("web/ui is planned"));
 }
 
+/// The `served` fixture with a free port filled in.
+fn served() -> (tempfile::TempDir, u16) {
+    let dir = fixture("served");
+    let port = free_port();
+    let manifest = dir.path().join("projects/svc/web/project.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(&manifest, text.replace("__PORT__", &port.to_string())).unwrap();
+    (dir, port)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -503,16 +513,7 @@ fn group_members(pgid: u64) -> Vec<u64> {
 
 #[test]
 fn up_supervises_restarts_and_down_leaves_no_process_behind() {
-    let dir = fixture("served");
-    let port = free_port();
-    let manifest = dir.path().join("projects/svc/web/project.toml");
-    fs::write(
-        &manifest,
-        fs::read_to_string(&manifest)
-            .unwrap()
-            .replace("__PORT__", &port.to_string()),
-    )
-    .unwrap();
+    let (dir, port) = served();
     let url = format!("http://127.0.0.1:{port}/");
 
     let up = portfolio(dir.path(), &["up", "--detach"]);
@@ -597,16 +598,7 @@ fn up_supervises_restarts_and_down_leaves_no_process_behind() {
 
 #[test]
 fn up_in_the_foreground_stops_everything_on_ctrl_c() {
-    let dir = fixture("served");
-    let port = free_port();
-    let manifest = dir.path().join("projects/svc/web/project.toml");
-    fs::write(
-        &manifest,
-        fs::read_to_string(&manifest)
-            .unwrap()
-            .replace("__PORT__", &port.to_string()),
-    )
-    .unwrap();
+    let (dir, port) = served();
     let mut child = Command::new(env!("CARGO_BIN_EXE_portfolio"))
         .arg("--root")
         .arg(dir.path())
