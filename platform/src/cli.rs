@@ -6,6 +6,17 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::graph::Format;
 
+const EXAMPLES: &str = "Examples:
+  portfolio validate                      check the whole repository
+  portfolio catalog show backend/task-api one project, resolved tasks, dependents
+  portfolio graph --format mermaid        the dependency graph for a Markdown page
+  portfolio affected --since origin/work  what a branch touches, and why
+  portfolio test --affected --since HEAD~1 -j 4 --keep-going
+  portfolio up --detach && portfolio status && portfolio down
+
+Exit codes: 0 ok; 1 problems found (validation errors, failed tasks, missing tools); 2 usage or \
+environment error (bad arguments, no repository, unknown revision, missing program).";
+
 const EXIT_CODES: &str = "Exit codes: 0 ok; 1 problems found (validation errors, failed tasks, missing tools); \
 2 usage or environment error (bad arguments, no repository, unknown revision, missing program).";
 
@@ -15,7 +26,7 @@ const EXIT_CODES: &str = "Exit codes: 0 ok; 1 problems found (validation errors,
 /// guide describes: validation, the dependency graph, affected projects, tool bootstrap,
 /// lint and test in dependency order, and a local process supervisor.
 #[derive(Debug, Parser)]
-#[command(name = "portfolio", version, after_help = EXIT_CODES, max_term_width = 100)]
+#[command(name = "portfolio", version, after_help = EXIT_CODES, after_long_help = EXAMPLES, max_term_width = 100)]
 pub struct Cli {
     /// Repository root (the folder holding `projects/`); found from the current folder by default.
     #[arg(long, global = true, env = "PORTFOLIO_ROOT", value_name = "DIR")]
@@ -44,6 +55,7 @@ package.json and package-lock.json every npm project; other files outside projec
         /// Git revision to compare the working tree with (branch, tag, commit).
         #[arg(long, value_name = "REV")]
         since: String,
+        /// Machine-readable output (JSON on standard output).
         #[arg(long)]
         json: bool,
     },
@@ -52,6 +64,7 @@ package.json and package-lock.json every npm project; other files outside projec
         after_help = "Every problem is printed as `path:line: message`; exit 1 when there is any."
     )]
     Validate {
+        /// Machine-readable output (JSON on standard output).
         #[arg(long)]
         json: bool,
     },
@@ -63,6 +76,7 @@ package.json and package-lock.json every npm project; other files outside projec
         /// Install missing tools that Debian packages provide (apt-get).
         #[arg(long)]
         install: bool,
+        /// Machine-readable output (JSON on standard output).
         #[arg(long)]
         json: bool,
     },
@@ -82,11 +96,13 @@ package.json and package-lock.json every npm project; other files outside projec
     },
     /// Stop a running supervisor and every service it started.
     Down {
+        /// Machine-readable output (JSON on standard output).
         #[arg(long)]
         json: bool,
     },
     /// Health of the running services.
     Status {
+        /// Machine-readable output (JSON on standard output).
         #[arg(long)]
         json: bool,
     },
@@ -106,12 +122,14 @@ package.json and package-lock.json every npm project; other files outside projec
 pub enum CatalogCmd {
     /// One line per project.
     List {
+        /// Machine-readable output (JSON on standard output).
         #[arg(long)]
         json: bool,
     },
     /// Everything the manifest says about one project, with resolved tasks and dependents.
     Show {
         id: String,
+        /// Machine-readable output (JSON on standard output).
         #[arg(long)]
         json: bool,
     },
@@ -125,6 +143,7 @@ pub struct RunArgs {
     /// Only projects affected by changes since --since.
     #[arg(long, requires = "since")]
     pub affected: bool,
+    /// Git revision that --affected compares the working tree with.
     #[arg(long, value_name = "REV")]
     pub since: Option<String>,
     /// Tasks to run at once.
@@ -133,6 +152,7 @@ pub struct RunArgs {
     /// Continue with independent projects after a failure.
     #[arg(long)]
     pub keep_going: bool,
+    /// Machine-readable results (JSON on standard output) instead of the table.
     #[arg(long)]
     pub json: bool,
 }
