@@ -26,19 +26,19 @@ lint: ## cargo fmt and clippy on the workspace, then every project's lint task
 	$(CARGO) clippy --workspace --all-targets --all-features --locked -q -- -D warnings
 	$(PORTFOLIO) lint -j $(JOBS)
 
-unit: ## Unit, CLI and doc tests of the workspace (platform and crates); nextest when installed
+unit: ## Unit, integration and doc tests of the workspace, with a throwaway PostgreSQL
 	$(CARGO) test --workspace --locked --doc
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then run="nextest run"; else run="test"; fi; \
 	set -e; \
 	echo "$(CARGO) $$run -p telemetry --features otlp --locked"; $(CARGO) $$run -p telemetry --features otlp --locked; \
-	echo "$(CARGO) $$run --workspace --locked"; $(CARGO) $$run --workspace --locked
+	echo "scripts/with-postgres.sh $(CARGO) $$run --workspace --locked"; scripts/with-postgres.sh $(CARGO) $$run --workspace --locked
 
 validate: ## Catalog, lifecycle documents and links
 	$(PORTFOLIO) validate
 
 test: bootstrap lint validate ## Everything CI runs: tools, lint, validate, project tests, unit tests
 	$(PORTFOLIO) bootstrap --check
-	$(PORTFOLIO) test -j $(JOBS)
+	scripts/with-postgres.sh $(PORTFOLIO) test -j $(JOBS)
 	$(MAKE) --no-print-directory unit
 
 bench: ## Performance figures of the platform (see README)

@@ -123,8 +123,11 @@ pub enum CatalogCmd {
     /// One line per project.
     List {
         /// Machine-readable output (JSON on standard output).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "markdown")]
         json: bool,
+        /// A Markdown table with links to each README (as in the repository's README).
+        #[arg(long)]
+        markdown: bool,
     },
     /// Everything the manifest says about one project, with resolved tasks and dependents.
     Show {

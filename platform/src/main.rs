@@ -83,7 +83,7 @@ fn run(cli: Cli) -> Outcome_ {
     let root = find_root(cli.root.as_deref(), &cwd)?;
     let root = root.canonicalize().unwrap_or(root);
     match cli.command {
-        Cmd::Catalog(CatalogCmd::List { json }) => catalog_list(&root, json),
+        Cmd::Catalog(CatalogCmd::List { json, markdown }) => catalog_list(&root, json, markdown),
         Cmd::Catalog(CatalogCmd::Show { id, json }) => catalog_show(&root, &id, json),
         Cmd::Graph { format } => {
             let (catalog, graph) = load(&root)?;
@@ -242,8 +242,23 @@ fn view<'a>(catalog: &'a Catalog, graph: &Graph, i: usize) -> ProjectView<'a> {
     }
 }
 
-fn catalog_list(root: &Path, json: bool) -> Outcome_ {
+fn catalog_list(root: &Path, json: bool, markdown: bool) -> Outcome_ {
     let (catalog, graph) = load(root)?;
+    if markdown {
+        println!("| project | kind | tier | lifecycle | summary |\n|---|---|---|---|---|");
+        for p in &catalog.projects {
+            println!(
+                "| [{}]({}/README.md) | {} | {} | {} | {} |",
+                p.id(),
+                p.dir.display(),
+                p.kind(),
+                p.manifest.tier.get_ref(),
+                p.lifecycle(),
+                p.manifest.summary.replace('|', "\\|")
+            );
+        }
+        return Ok(());
+    }
     if json {
         let views: Vec<ProjectView> = (0..catalog.projects.len())
             .map(|i| view(&catalog, &graph, i))

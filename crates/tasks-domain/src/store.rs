@@ -117,15 +117,22 @@ fn uuid(row: &AnyRow, col: &str) -> Result<Uuid> {
 
 fn opt_uuid(row: &AnyRow, col: &str) -> Result<Option<Uuid>> {
     let s: Option<String> = row.try_get(col)?;
-    s.map(|s| Uuid::parse_str(&s).map_err(|e| DomainError::Database(sqlx::Error::Decode(Box::new(e))))).transpose()
+    s.map(|s| {
+        Uuid::parse_str(&s).map_err(|e| DomainError::Database(sqlx::Error::Decode(Box::new(e))))
+    })
+    .transpose()
 }
 
 fn enum_from<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|e| DomainError::Database(sqlx::Error::Decode(Box::new(e))))
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|e| DomainError::Database(sqlx::Error::Decode(Box::new(e))))
 }
 
 fn enum_str<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 const TASK_COLUMNS: &str = "id, project_id, title, description, status, priority, due_date, assignee_id, labels, position, version, created_at, updated_at, completed_at";
@@ -198,28 +205,62 @@ impl Store {
         sqlx::any::install_default_drivers();
         let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://") {
             let file = path.split('?').next().unwrap_or(path);
-            if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| DomainError::Database(sqlx::Error::Io(e)))?;
+            if let Some(dir) = std::path::Path::new(file)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| DomainError::Database(sqlx::Error::Io(e)))?;
             }
             let sep = if path.contains('?') { '&' } else { '?' };
-            (Backend::Sqlite, if path.contains("mode=") { url.to_string() } else { format!("{url}{sep}mode=rwc") })
+            (
+                Backend::Sqlite,
+                if path.contains("mode=") {
+                    url.to_string()
+                } else {
+                    format!("{url}{sep}mode=rwc")
+                },
+            )
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Backend::Postgres, url.to_string())
         } else {
             return Err(DomainError::Database(sqlx::Error::Configuration(
-                format!("DATABASE_URL must start with sqlite:// or postgres://, not `{}`", url.split(':').next().unwrap_or("")).into(),
+                format!(
+                    "DATABASE_URL must start with sqlite:// or postgres://, not `{}`",
+                    url.split(':').next().unwrap_or("")
+                )
+                .into(),
             )));
         };
         let store = match backend {
             Backend::Sqlite => {
-                let write = AnyPoolOptions::new().max_connections(1).connect(&url).await?;
-                sqlx::query("PRAGMA journal_mode = WAL").execute(&write).await?;
-                let read = AnyPoolOptions::new().max_connections(8).connect(&url).await?;
-                Store { read, write, backend }
+                let write = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .connect(&url)
+                    .await?;
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(&write)
+                    .await?;
+                let read = AnyPoolOptions::new()
+                    .max_connections(8)
+                    .connect(&url)
+                    .await?;
+                Store {
+                    read,
+                    write,
+                    backend,
+                }
             }
             Backend::Postgres => {
-                let pool = AnyPoolOptions::new().max_connections(16).connect(&url).await?;
-                Store { read: pool.clone(), write: pool, backend }
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .connect(&url)
+                    .await?;
+                Store {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                }
             }
         };
         MIGRATOR.run(&store.write).await?;
@@ -254,9 +295,19 @@ impl Store {
 
     // ----- users and credentials -----
 
-    pub async fn create_user(&self, email: &Email, display_name: Option<&str>, password_hash: &str) -> Result<User> {
+    pub async fn create_user(
+        &self,
+        email: &Email,
+        display_name: Option<&str>,
+        password_hash: &str,
+    ) -> Result<User> {
         let now = Utc::now();
-        let user = User { id: Uuid::now_v7(), email: email.as_str().to_string(), display_name: display_name.map(str::to_string), created_at: now };
+        let user = User {
+            id: Uuid::now_v7(),
+            email: email.as_str().to_string(),
+            display_name: display_name.map(str::to_string),
+            created_at: now,
+        };
         sqlx::query("INSERT INTO users (id, email, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(user.id.to_string())
             .bind(&user.email)
@@ -271,23 +322,33 @@ impl Store {
 
     /// The user and password hash for a login.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>> {
-        let row = sqlx::query("SELECT id, email, display_name, password_hash, created_at FROM users WHERE email = $1")
-            .bind(email.trim().to_lowercase())
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?))).transpose()
+        let row = sqlx::query(
+            "SELECT id, email, display_name, password_hash, created_at FROM users WHERE email = $1",
+        )
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?)))
+            .transpose()
     }
 
     pub async fn user(&self, id: Uuid) -> Result<User> {
-        let row = sqlx::query("SELECT id, email, display_name, created_at FROM users WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(DomainError::NotFound)?;
+        let row =
+            sqlx::query("SELECT id, email, display_name, created_at FROM users WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.read)
+                .await?
+                .ok_or(DomainError::NotFound)?;
         user_from(&row)
     }
 
-    pub async fn insert_refresh_token(&self, user_id: Uuid, family_id: Uuid, token_hash: &str, expires_at: DateTime<Utc>) -> Result<()> {
+    pub async fn insert_refresh_token(
+        &self,
+        user_id: Uuid,
+        family_id: Uuid,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(Uuid::now_v7().to_string())
             .bind(user_id.to_string())
@@ -326,9 +387,16 @@ impl Store {
         if row.try_get::<i64, _>("expires_at")? <= now {
             return Ok(RefreshUse::Invalid);
         }
-        sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2").bind(now).bind(token_hash).execute(&mut *tx).await?;
+        sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2")
+            .bind(now)
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(RefreshUse::Valid { user_id: uuid(&row, "user_id")?, family_id })
+        Ok(RefreshUse::Valid {
+            user_id: uuid(&row, "user_id")?,
+            family_id,
+        })
     }
 
     /// Revokes the family of a refresh token (logout). Unknown tokens are ignored.
@@ -341,7 +409,13 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_api_key(&self, user_id: Uuid, name: &str, key_hash: &str, scopes: &[String]) -> Result<Uuid> {
+    pub async fn create_api_key(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        key_hash: &str,
+        scopes: &[String],
+    ) -> Result<Uuid> {
         let id = Uuid::now_v7();
         sqlx::query("INSERT INTO api_keys (id, user_id, name, key_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id.to_string())
@@ -357,32 +431,44 @@ impl Store {
 
     /// The owner and scopes of a live API key.
     pub async fn api_key(&self, key_hash: &str) -> Result<Option<(Uuid, Vec<String>)>> {
-        let row = sqlx::query("SELECT user_id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-            .bind(key_hash)
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|r| Ok((uuid(&r, "user_id")?, r.try_get::<String, _>("scopes")?.split_whitespace().map(str::to_string).collect())))
-            .transpose()
+        let row = sqlx::query(
+            "SELECT user_id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| {
+            Ok((
+                uuid(&r, "user_id")?,
+                r.try_get::<String, _>("scopes")?
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect(),
+            ))
+        })
+        .transpose()
     }
 
     // ----- access control -----
 
     /// The actor's role in a project; `NotFound` when not a member (or no such project).
     pub async fn role(&self, actor: Uuid, project_id: Uuid) -> Result<Role> {
-        let role: Option<String> = sqlx::query_scalar("SELECT role FROM members WHERE project_id = $1 AND user_id = $2")
-            .bind(project_id.to_string())
-            .bind(actor.to_string())
-            .fetch_optional(&self.read)
-            .await?;
+        let role: Option<String> =
+            sqlx::query_scalar("SELECT role FROM members WHERE project_id = $1 AND user_id = $2")
+                .bind(project_id.to_string())
+                .bind(actor.to_string())
+                .fetch_optional(&self.read)
+                .await?;
         enum_from(&role.ok_or(DomainError::NotFound)?)
     }
 
     async fn role_in(tx: &mut Tx, actor: Uuid, project_id: Uuid) -> Result<Role> {
-        let role: Option<String> = sqlx::query_scalar("SELECT role FROM members WHERE project_id = $1 AND user_id = $2")
-            .bind(project_id.to_string())
-            .bind(actor.to_string())
-            .fetch_optional(&mut **tx)
-            .await?;
+        let role: Option<String> =
+            sqlx::query_scalar("SELECT role FROM members WHERE project_id = $1 AND user_id = $2")
+                .bind(project_id.to_string())
+                .bind(actor.to_string())
+                .fetch_optional(&mut **tx)
+                .await?;
         enum_from(&role.ok_or(DomainError::NotFound)?)
     }
 
@@ -407,7 +493,14 @@ impl Store {
         let input = input.validate()?;
         let owner = self.user(actor).await?;
         let now = Utc::now();
-        let snapshot = ProjectSnapshot { id: Uuid::now_v7(), name: input.name, description: input.description, owner_id: actor, created_at: now, updated_at: now };
+        let snapshot = ProjectSnapshot {
+            id: Uuid::now_v7(),
+            name: input.name,
+            description: input.description,
+            owner_id: actor,
+            created_at: now,
+            updated_at: now,
+        };
         let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO projects (id, name, description, owner_id, version, created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $5)")
             .bind(snapshot.id.to_string())
@@ -417,18 +510,37 @@ impl Store {
             .bind(micros(now))
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(snapshot.id.to_string())
-            .bind(actor.to_string())
-            .bind(enum_str(&Role::Owner))
-            .bind(micros(now))
-            .execute(&mut *tx)
-            .await?;
-        Self::outbox(&mut tx, EventData::ProjectCreated { project: snapshot.clone() }, now).await?;
-        let membership = Membership { project_id: snapshot.id, user_id: actor, email: owner.email, display_name: owner.display_name, role: Role::Owner };
+        sqlx::query(
+            "INSERT INTO members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(snapshot.id.to_string())
+        .bind(actor.to_string())
+        .bind(enum_str(&Role::Owner))
+        .bind(micros(now))
+        .execute(&mut *tx)
+        .await?;
+        Self::outbox(
+            &mut tx,
+            EventData::ProjectCreated {
+                project: snapshot.clone(),
+            },
+            now,
+        )
+        .await?;
+        let membership = Membership {
+            project_id: snapshot.id,
+            user_id: actor,
+            email: owner.email,
+            display_name: owner.display_name,
+            role: Role::Owner,
+        };
         Self::outbox(&mut tx, EventData::MemberAdded(membership), now).await?;
         tx.commit().await?;
-        Ok(Project { project: snapshot, role: Role::Owner, version: 1 })
+        Ok(Project {
+            project: snapshot,
+            role: Role::Owner,
+            version: 1,
+        })
     }
 
     pub async fn list_projects(&self, actor: Uuid) -> Result<Vec<Project>> {
@@ -455,28 +567,56 @@ impl Store {
         project_from(&row)
     }
 
-    pub async fn update_project(&self, actor: Uuid, id: Uuid, patch: ProjectPatch, if_match: Option<i64>) -> Result<Project> {
+    pub async fn update_project(
+        &self,
+        actor: Uuid,
+        id: Uuid,
+        patch: ProjectPatch,
+        if_match: Option<i64>,
+    ) -> Result<Project> {
         let patch = patch.validate()?;
         let mut tx = self.begin().await?;
         Self::require_owner(&mut tx, actor, id).await?;
-        let current: i64 = sqlx::query_scalar("SELECT version FROM projects WHERE id = $1").bind(id.to_string()).fetch_one(&mut *tx).await?;
+        let current: i64 = sqlx::query_scalar("SELECT version FROM projects WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
         if if_match.is_some_and(|v| v != current) {
             return Err(DomainError::Stale { current });
         }
         let now = Utc::now();
         if let Some(name) = &patch.name {
-            sqlx::query("UPDATE projects SET name = $1 WHERE id = $2").bind(name).bind(id.to_string()).execute(&mut *tx).await?;
+            sqlx::query("UPDATE projects SET name = $1 WHERE id = $2")
+                .bind(name)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
         }
         if let Some(d) = &patch.description {
-            sqlx::query("UPDATE projects SET description = $1 WHERE id = $2").bind(d.clone()).bind(id.to_string()).execute(&mut *tx).await?;
+            sqlx::query("UPDATE projects SET description = $1 WHERE id = $2")
+                .bind(d.clone())
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
         }
-        sqlx::query("UPDATE projects SET version = version + 1, updated_at = $1 WHERE id = $2").bind(micros(now)).bind(id.to_string()).execute(&mut *tx).await?;
+        sqlx::query("UPDATE projects SET version = version + 1, updated_at = $1 WHERE id = $2")
+            .bind(micros(now))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
         let row = sqlx::query("SELECT p.id, p.name, p.description, p.owner_id, p.version, p.created_at, p.updated_at, 'owner' AS role FROM projects p WHERE p.id = $1")
             .bind(id.to_string())
             .fetch_one(&mut *tx)
             .await?;
         let project = project_from(&row)?;
-        Self::outbox(&mut tx, EventData::ProjectUpdated { project: project.project.clone() }, now).await?;
+        Self::outbox(
+            &mut tx,
+            EventData::ProjectUpdated {
+                project: project.project.clone(),
+            },
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(project)
     }
@@ -484,10 +624,24 @@ impl Store {
     pub async fn delete_project(&self, actor: Uuid, id: Uuid) -> Result<()> {
         let mut tx = self.begin().await?;
         Self::require_owner(&mut tx, actor, id).await?;
-        sqlx::query("DELETE FROM tasks WHERE project_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM members WHERE project_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM projects WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await?;
-        Self::outbox(&mut tx, EventData::ProjectDeleted { project_id: id }, Utc::now()).await?;
+        sqlx::query("DELETE FROM tasks WHERE project_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM members WHERE project_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM projects WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Self::outbox(
+            &mut tx,
+            EventData::ProjectDeleted { project_id: id },
+            Utc::now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -514,26 +668,37 @@ impl Store {
     }
 
     /// Adds (by e-mail of an existing account) or re-roles a member. Owner only.
-    pub async fn put_member(&self, actor: Uuid, project_id: Uuid, email: &Email, role: Role) -> Result<Member> {
+    pub async fn put_member(
+        &self,
+        actor: Uuid,
+        project_id: Uuid,
+        email: &Email,
+        role: Role,
+    ) -> Result<Member> {
         if role == Role::Owner {
             return Err(DomainError::Forbidden("a project has exactly one owner"));
         }
         let mut tx = self.begin().await?;
         Self::require_owner(&mut tx, actor, project_id).await?;
-        let row = sqlx::query("SELECT id, email, display_name, created_at FROM users WHERE email = $1")
-            .bind(email.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(DomainError::Invalid(vec![crate::FieldError { field: "/email".into(), message: "no account has this e-mail".into() }]))?;
+        let row =
+            sqlx::query("SELECT id, email, display_name, created_at FROM users WHERE email = $1")
+                .bind(email.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(DomainError::Invalid(vec![crate::FieldError {
+                    field: "/email".into(),
+                    message: "no account has this e-mail".into(),
+                }]))?;
         let user = user_from(&row)?;
         if user.id == actor {
             return Err(DomainError::Conflict("the owner's role cannot change"));
         }
-        let existing: Option<String> = sqlx::query_scalar("SELECT role FROM members WHERE project_id = $1 AND user_id = $2")
-            .bind(project_id.to_string())
-            .bind(user.id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT role FROM members WHERE project_id = $1 AND user_id = $2")
+                .bind(project_id.to_string())
+                .bind(user.id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
         let now = Utc::now();
         if existing.is_some() {
             sqlx::query("UPDATE members SET role = $1 WHERE project_id = $2 AND user_id = $3")
@@ -551,11 +716,26 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let m = Membership { project_id, user_id: user.id, email: user.email.clone(), display_name: user.display_name.clone(), role };
-        let data = if existing.is_some() { EventData::MemberRoleChanged(m) } else { EventData::MemberAdded(m) };
+        let m = Membership {
+            project_id,
+            user_id: user.id,
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            role,
+        };
+        let data = if existing.is_some() {
+            EventData::MemberRoleChanged(m)
+        } else {
+            EventData::MemberAdded(m)
+        };
         Self::outbox(&mut tx, data, now).await?;
         tx.commit().await?;
-        Ok(Member { user_id: user.id, email: user.email, display_name: user.display_name, role })
+        Ok(Member {
+            user_id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            role,
+        })
     }
 
     pub async fn remove_member(&self, actor: Uuid, project_id: Uuid, user_id: Uuid) -> Result<()> {
@@ -564,7 +744,9 @@ impl Store {
         if actor != user_id {
             Self::require_owner(&mut tx, actor, project_id).await?;
         } else if Self::role_in(&mut tx, actor, project_id).await? == Role::Owner {
-            return Err(DomainError::Conflict("the owner cannot leave; delete the project instead"));
+            return Err(DomainError::Conflict(
+                "the owner cannot leave; delete the project instead",
+            ));
         }
         let gone = sqlx::query("DELETE FROM members WHERE project_id = $1 AND user_id = $2")
             .bind(project_id.to_string())
@@ -574,7 +756,15 @@ impl Store {
         if gone.rows_affected() == 0 {
             return Err(DomainError::NotFound);
         }
-        Self::outbox(&mut tx, EventData::MemberRemoved { project_id, user_id }, Utc::now()).await?;
+        Self::outbox(
+            &mut tx,
+            EventData::MemberRemoved {
+                project_id,
+                user_id,
+            },
+            Utc::now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -583,26 +773,40 @@ impl Store {
 
     async fn check_assignee(tx: &mut Tx, project_id: Uuid, assignee: Option<Uuid>) -> Result<()> {
         if let Some(a) = assignee {
-            let member: Option<String> = sqlx::query_scalar("SELECT role FROM members WHERE project_id = $1 AND user_id = $2")
-                .bind(project_id.to_string())
-                .bind(a.to_string())
-                .fetch_optional(&mut **tx)
-                .await?;
+            let member: Option<String> = sqlx::query_scalar(
+                "SELECT role FROM members WHERE project_id = $1 AND user_id = $2",
+            )
+            .bind(project_id.to_string())
+            .bind(a.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
             if member.is_none() {
-                return Err(DomainError::Invalid(vec![crate::FieldError { field: "/assignee_id".into(), message: "must be a member of the project".into() }]));
+                return Err(DomainError::Invalid(vec![crate::FieldError {
+                    field: "/assignee_id".into(),
+                    message: "must be a member of the project".into(),
+                }]));
             }
         }
         Ok(())
     }
 
-    pub async fn create_task(&self, actor: Uuid, project_id: Uuid, input: ValidNewTask) -> Result<Task> {
+    pub async fn create_task(
+        &self,
+        actor: Uuid,
+        project_id: Uuid,
+        input: ValidNewTask,
+    ) -> Result<Task> {
         let mut tx = self.begin().await?;
         Self::require_writer(&mut tx, actor, project_id).await?;
         Self::check_assignee(&mut tx, project_id, input.assignee_id).await?;
         let position = match input.position {
             Some(p) => p,
             None => {
-                let max: Option<f64> = sqlx::query_scalar("SELECT MAX(position) FROM tasks WHERE project_id = $1").bind(project_id.to_string()).fetch_one(&mut *tx).await?;
+                let max: Option<f64> =
+                    sqlx::query_scalar("SELECT MAX(position) FROM tasks WHERE project_id = $1")
+                        .bind(project_id.to_string())
+                        .fetch_one(&mut *tx)
+                        .await?;
                 max.map_or(1024.0, |m| m + 1024.0)
             }
         };
@@ -658,7 +862,12 @@ impl Store {
         task_from(&row)
     }
 
-    pub async fn list_tasks(&self, actor: Uuid, project_id: Uuid, q: &TaskQuery) -> Result<Page<Task>> {
+    pub async fn list_tasks(
+        &self,
+        actor: Uuid,
+        project_id: Uuid,
+        q: &TaskQuery,
+    ) -> Result<Page<Task>> {
         self.role(actor, project_id).await?;
         let limit = q.limit.clamp(1, 100);
         let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE project_id = $1");
@@ -674,20 +883,44 @@ impl Store {
             push(&mut sql, " AND assignee_id = ?", Arg::Text(a.to_string()));
         }
         if let Some(l) = &q.label {
-            push(&mut sql, " AND labels LIKE ?", Arg::Text(format!("%{}%", serde_json::to_string(l).expect("label serialises"))));
+            push(
+                &mut sql,
+                " AND labels LIKE ?",
+                Arg::Text(format!(
+                    "%{}%",
+                    serde_json::to_string(l).expect("label serialises")
+                )),
+            );
         }
         if let Some(text) = &q.q {
-            let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            push(&mut sql, " AND LOWER(title) LIKE ? ESCAPE '\\'", Arg::Text(format!("%{escaped}%")));
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            push(
+                &mut sql,
+                " AND LOWER(title) LIKE ? ESCAPE '\\'",
+                Arg::Text(format!("%{escaped}%")),
+            );
         }
         if q.overdue {
-            push(&mut sql, " AND status <> 'done' AND due_date < ?", Arg::Text(Utc::now().date_naive().to_string()));
+            push(
+                &mut sql,
+                " AND status <> 'done' AND due_date < ?",
+                Arg::Text(Utc::now().date_naive().to_string()),
+            );
         }
         if let Some(d) = q.due_before {
             push(&mut sql, " AND due_date < ?", Arg::Text(d.to_string()));
         }
         if let Some(cursor) = &q.cursor {
-            let (pos, id) = decode_cursor(cursor).ok_or_else(|| DomainError::Invalid(vec![crate::FieldError { field: "cursor".into(), message: "is not a cursor from this API".into() }]))?;
+            let (pos, id) = decode_cursor(cursor).ok_or_else(|| {
+                DomainError::Invalid(vec![crate::FieldError {
+                    field: "cursor".into(),
+                    message: "is not a cursor from this API".into(),
+                }])
+            })?;
             push(&mut sql, " AND (position > ?", Arg::Real(pos));
             push(&mut sql, " OR (position = ?", Arg::Real(pos));
             push(&mut sql, " AND id > ?))", Arg::Text(id));
@@ -704,21 +937,34 @@ impl Store {
         let mut items: Vec<Task> = rows.iter().map(task_from).collect::<Result<_>>()?;
         let next_cursor = if items.len() > limit {
             items.truncate(limit);
-            items.last().map(|t| encode_cursor(t.position, &t.id.to_string()))
+            items
+                .last()
+                .map(|t| encode_cursor(t.position, &t.id.to_string()))
         } else {
             None
         };
         Ok(Page { items, next_cursor })
     }
 
-    pub async fn update_task(&self, actor: Uuid, id: Uuid, patch: TaskPatch, if_match: Option<i64>) -> Result<Task> {
+    pub async fn update_task(
+        &self,
+        actor: Uuid,
+        id: Uuid,
+        patch: TaskPatch,
+        if_match: Option<i64>,
+    ) -> Result<Task> {
         let patch = patch.validate()?;
         let mut tx = self.begin().await?;
-        let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *tx).await?;
+        let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
         let mut task = task_from(&row.ok_or(DomainError::NotFound)?)?;
         Self::require_writer(&mut tx, actor, task.project_id).await?;
         if if_match.is_some_and(|v| v != task.version) {
-            return Err(DomainError::Stale { current: task.version });
+            return Err(DomainError::Stale {
+                current: task.version,
+            });
         }
         let before = task.clone();
         let mut changed: Vec<String> = Vec::new();
@@ -792,12 +1038,17 @@ impl Store {
         .await?;
         if updated.rows_affected() == 0 {
             // A concurrent writer got there first (PostgreSQL, read committed).
-            return Err(DomainError::Stale { current: before.version + 1 });
+            return Err(DomainError::Stale {
+                current: before.version + 1,
+            });
         }
         let data = if task.status == TaskStatus::Done && before.status != TaskStatus::Done {
             EventData::TaskCompleted { task: task.clone() }
         } else {
-            EventData::TaskUpdated { task: task.clone(), changed }
+            EventData::TaskUpdated {
+                task: task.clone(),
+                changed,
+            }
         };
         Self::outbox(&mut tx, data, now).await?;
         tx.commit().await?;
@@ -806,27 +1057,47 @@ impl Store {
 
     pub async fn delete_task(&self, actor: Uuid, id: Uuid, if_match: Option<i64>) -> Result<()> {
         let mut tx = self.begin().await?;
-        let row = sqlx::query("SELECT project_id, version FROM tasks WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *tx).await?.ok_or(DomainError::NotFound)?;
+        let row = sqlx::query("SELECT project_id, version FROM tasks WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(DomainError::NotFound)?;
         let project_id = uuid(&row, "project_id")?;
         let version: i64 = row.try_get("version")?;
         Self::require_writer(&mut tx, actor, project_id).await?;
         if if_match.is_some_and(|v| v != version) {
             return Err(DomainError::Stale { current: version });
         }
-        sqlx::query("DELETE FROM tasks WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await?;
-        Self::outbox(&mut tx, EventData::TaskDeleted { task_id: id, project_id }, Utc::now()).await?;
+        sqlx::query("DELETE FROM tasks WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Self::outbox(
+            &mut tx,
+            EventData::TaskDeleted {
+                task_id: id,
+                project_id,
+            },
+            Utc::now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn analytics(&self, actor: Uuid, project_id: Uuid) -> Result<Analytics> {
         self.role(actor, project_id).await?;
-        let rows = sqlx::query("SELECT status, due_date, created_at, completed_at FROM tasks WHERE project_id = $1")
-            .bind(project_id.to_string())
-            .fetch_all(&self.read)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT status, due_date, created_at, completed_at FROM tasks WHERE project_id = $1",
+        )
+        .bind(project_id.to_string())
+        .fetch_all(&self.read)
+        .await?;
         let today = Utc::now().date_naive().to_string();
-        let mut by_status: HashMap<String, i64> = ["todo", "in_progress", "done"].into_iter().map(|s| (s.to_string(), 0)).collect();
+        let mut by_status: HashMap<String, i64> = ["todo", "in_progress", "done"]
+            .into_iter()
+            .map(|s| (s.to_string(), 0))
+            .collect();
         let mut overdue = 0;
         let mut cycle: Vec<f64> = Vec::new();
         for r in &rows {
@@ -848,7 +1119,17 @@ impl Store {
         };
         let total = rows.len() as i64;
         let done = by_status.get("done").copied().unwrap_or(0);
-        Ok(Analytics { total, by_status, completion_rate: if total == 0 { 0.0 } else { done as f64 / total as f64 }, overdue, median_cycle_time_hours: median })
+        Ok(Analytics {
+            total,
+            by_status,
+            completion_rate: if total == 0 {
+                0.0
+            } else {
+                done as f64 / total as f64
+            },
+            overdue,
+            median_cycle_time_hours: median,
+        })
     }
 
     // ----- outbox -----
@@ -860,7 +1141,14 @@ impl Store {
             .fetch_all(&self.read)
             .await?;
         rows.iter()
-            .map(|r| Ok(OutboxEvent { id: r.try_get("id")?, topic: r.try_get("topic")?, key: r.try_get("event_key")?, payload: r.try_get("payload")? }))
+            .map(|r| {
+                Ok(OutboxEvent {
+                    id: r.try_get("id")?,
+                    topic: r.try_get("topic")?,
+                    key: r.try_get("event_key")?,
+                    payload: r.try_get("payload")?,
+                })
+            })
             .collect()
     }
 
@@ -868,7 +1156,11 @@ impl Store {
         let now = micros(Utc::now());
         let mut tx = self.begin().await?;
         for id in ids {
-            sqlx::query("UPDATE outbox SET sent_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE outbox SET sent_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -876,14 +1168,23 @@ impl Store {
 
     /// Unsent events and the oldest one's age, for metrics and readiness.
     pub async fn outbox_backlog(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetch_one(&self.read).await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+                .fetch_one(&self.read)
+                .await?,
+        )
     }
 
     // ----- idempotency keys -----
 
     /// A stored response for (user, key): `Ok(Some((status, body)))` when the same request was
     /// seen, `Err(Conflict)` when the key was used for a different request.
-    pub async fn idempotent_response(&self, user: Uuid, key: &str, request_hash: &str) -> Result<Option<(u16, String)>> {
+    pub async fn idempotent_response(
+        &self,
+        user: Uuid,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<Option<(u16, String)>> {
         let row = sqlx::query("SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2")
             .bind(user.to_string())
             .bind(key)
@@ -891,12 +1192,24 @@ impl Store {
             .await?;
         match row {
             None => Ok(None),
-            Some(r) if r.try_get::<String, _>("request_hash")? == request_hash => Ok(Some((r.try_get::<i64, _>("status")? as u16, r.try_get("body")?))),
-            Some(_) => Err(DomainError::Conflict("this Idempotency-Key was used for a different request")),
+            Some(r) if r.try_get::<String, _>("request_hash")? == request_hash => Ok(Some((
+                r.try_get::<i64, _>("status")? as u16,
+                r.try_get("body")?,
+            ))),
+            Some(_) => Err(DomainError::Conflict(
+                "this Idempotency-Key was used for a different request",
+            )),
         }
     }
 
-    pub async fn store_idempotent_response(&self, user: Uuid, key: &str, request_hash: &str, status: u16, body: &str) -> Result<()> {
+    pub async fn store_idempotent_response(
+        &self,
+        user: Uuid,
+        key: &str,
+        request_hash: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(user.to_string())
             .bind(key)
@@ -917,22 +1230,36 @@ enum Arg {
 }
 
 fn user_from(r: &AnyRow) -> Result<User> {
-    Ok(User { id: uuid(r, "id")?, email: r.try_get("email")?, display_name: r.try_get("display_name")?, created_at: from_micros(r.try_get("created_at")?) })
+    Ok(User {
+        id: uuid(r, "id")?,
+        email: r.try_get("email")?,
+        display_name: r.try_get("display_name")?,
+        created_at: from_micros(r.try_get("created_at")?),
+    })
 }
 
 fn encode_cursor(position: f64, id: &str) -> String {
-    format!("{}", format!("{:016x}.{id}", position.to_bits()).bytes().map(|b| format!("{b:02x}")).collect::<String>())
+    format!("{:016x}.{id}", position.to_bits())
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn decode_cursor(cursor: &str) -> Option<(f64, String)> {
-    if cursor.len() % 2 != 0 || cursor.len() > 200 {
+    if !cursor.len().is_multiple_of(2) || cursor.len() > 200 {
         return None;
     }
-    let bytes: Option<Vec<u8>> = (0..cursor.len()).step_by(2).map(|i| u8::from_str_radix(&cursor[i..i + 2], 16).ok()).collect();
+    let bytes: Option<Vec<u8>> = (0..cursor.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&cursor[i..i + 2], 16).ok())
+        .collect();
     let text = String::from_utf8(bytes?).ok()?;
     let (bits, id) = text.split_once('.')?;
     Uuid::parse_str(id).ok()?;
-    Some((f64::from_bits(u64::from_str_radix(bits, 16).ok()?), id.to_string()))
+    Some((
+        f64::from_bits(u64::from_str_radix(bits, 16).ok()?),
+        id.to_string(),
+    ))
 }
 
 #[cfg(test)]

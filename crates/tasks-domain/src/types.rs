@@ -20,14 +20,24 @@ pub struct Checks(pub Vec<FieldError>);
 
 impl Checks {
     pub fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
     }
 
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
         let v = value.trim().to_string();
         let n = v.chars().count();
         if n < min {
-            self.fail(field, if min == 1 { "must not be empty".into() } else { format!("must be at least {min} characters") });
+            self.fail(
+                field,
+                if min == 1 {
+                    "must not be empty".into()
+                } else {
+                    format!("must be at least {min} characters")
+                },
+            );
         } else if n > max {
             self.fail(field, format!("must be at most {max} characters"));
         }
@@ -38,7 +48,11 @@ impl Checks {
     }
 
     pub fn finish<T>(self, value: T) -> Result<T, crate::DomainError> {
-        if self.0.is_empty() { Ok(value) } else { Err(crate::DomainError::Invalid(self.0)) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(crate::DomainError::Invalid(self.0))
+        }
     }
 }
 
@@ -52,7 +66,12 @@ impl Email {
         let v = raw.trim().to_lowercase();
         let valid = v.len() <= 254
             && v.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !v.contains(char::is_whitespace) && v.matches('@').count() == 1
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !v.contains(char::is_whitespace)
+                    && v.matches('@').count() == 1
             });
         if !valid {
             checks.fail(field, "must be an e-mail address");
@@ -85,7 +104,10 @@ fn check_labels(checks: &mut Checks, labels: &[String]) -> Vec<String> {
     for (i, l) in labels.iter().enumerate() {
         let v = checks.text(&format!("/labels/{i}"), l, 1, 50);
         if v.contains('"') || v.contains('\\') {
-            checks.fail(&format!("/labels/{i}"), "must not contain quotes or backslashes");
+            checks.fail(
+                &format!("/labels/{i}"),
+                "must not contain quotes or backslashes",
+            );
         }
         if !out.contains(&v) {
             out.push(v);
@@ -138,7 +160,11 @@ impl NewTask {
     pub fn validate(self) -> Result<ValidNewTask, crate::DomainError> {
         let mut c = Checks::default();
         let title = c.text("/title", &self.title, 1, 200);
-        let description = self.description.as_deref().map(|d| c.text("/description", d, 0, 10_000)).filter(|d| !d.is_empty());
+        let description = self
+            .description
+            .as_deref()
+            .map(|d| c.text("/description", d, 0, 10_000))
+            .filter(|d| !d.is_empty());
         let labels = check_labels(&mut c, &self.labels);
         if let Some(p) = self.position {
             check_position(&mut c, p);
@@ -243,7 +269,11 @@ impl NewProject {
     pub fn validate(self) -> Result<NewProject, crate::DomainError> {
         let mut c = Checks::default();
         let name = c.text("/name", &self.name, 1, 120);
-        let description = self.description.as_deref().map(|d| c.text("/description", d, 0, 2000)).filter(|d| !d.is_empty());
+        let description = self
+            .description
+            .as_deref()
+            .map(|d| c.text("/description", d, 0, 2000))
+            .filter(|d| !d.is_empty());
         c.finish(NewProject { name, description })
     }
 }
@@ -290,16 +320,22 @@ mod tests {
             labels: vec!["a".into(), "x".repeat(51)],
             position: Some(f64::NAN),
         };
-        let crate::DomainError::Invalid(errs) = t.validate().unwrap_err() else { panic!() };
+        let crate::DomainError::Invalid(errs) = t.validate().unwrap_err() else {
+            panic!()
+        };
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["/title", "/labels/1", "/position", "/due_date"]);
     }
 
     #[test]
     fn new_task_defaults_and_trims() {
-        let t: NewTask = serde_json::from_str(r#"{"title":"  Ship it ","labels":["a","a","b"]}"#).unwrap();
+        let t: NewTask =
+            serde_json::from_str(r#"{"title":"  Ship it ","labels":["a","a","b"]}"#).unwrap();
         let v = t.validate().unwrap();
-        assert_eq!((v.title.as_str(), v.status, v.priority), ("Ship it", TaskStatus::Todo, Priority::Medium));
+        assert_eq!(
+            (v.title.as_str(), v.status, v.priority),
+            ("Ship it", TaskStatus::Todo, Priority::Medium)
+        );
         assert_eq!(v.labels, ["a", "b"]);
     }
 
@@ -315,13 +351,19 @@ mod tests {
         assert_eq!(p.due_date, Some(None));
         let p: TaskPatch = serde_json::from_str(r#"{"title":"x"}"#).unwrap();
         assert_eq!(p.due_date, None);
-        assert!(TaskPatch::default().validate().is_err(), "empty patch refused");
+        assert!(
+            TaskPatch::default().validate().is_err(),
+            "empty patch refused"
+        );
     }
 
     #[test]
     fn emails_are_normalised_and_checked() {
         let mut c = Checks::default();
-        assert_eq!(Email::parse(&mut c, "/email", " Ada@Example.ORG ").as_str(), "ada@example.org");
+        assert_eq!(
+            Email::parse(&mut c, "/email", " Ada@Example.ORG ").as_str(),
+            "ada@example.org"
+        );
         assert!(c.0.is_empty());
         for bad in ["ada", "ada@", "@x.org", "a b@x.org", "a@@x.org", "a@x"] {
             let mut c = Checks::default();

@@ -2,15 +2,27 @@
 //! `TEST_DATABASE_URL` names a server (the Makefile starts a throwaway one).
 
 use tasks_domain::store::{RefreshUse, Store};
-use tasks_domain::{DomainError, Email, NewProject, NewTask, Role, TaskPatch, TaskQuery, TaskStatus};
+use tasks_domain::{
+    DomainError, Email, NewProject, NewTask, Role, TaskPatch, TaskQuery, TaskStatus,
+};
 use uuid::Uuid;
 
 async fn stores() -> Vec<(String, Store, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/t.db", dir.path().display());
-    let mut out = vec![("sqlite".to_string(), Store::connect(&url).await.unwrap(), Some(dir))];
+    let mut out = vec![(
+        "sqlite".to_string(),
+        Store::connect(&url).await.unwrap(),
+        Some(dir),
+    )];
     if let Ok(base) = std::env::var("TEST_DATABASE_URL") {
-        out.push(("postgres".to_string(), Store::connect(&fresh_pg_database(&base).await).await.unwrap(), None));
+        out.push((
+            "postgres".to_string(),
+            Store::connect(&fresh_pg_database(&base).await)
+                .await
+                .unwrap(),
+            None,
+        ));
     }
     out
 }
@@ -20,7 +32,10 @@ async fn fresh_pg_database(base: &str) -> String {
     use sqlx::Connection;
     let name = format!("t_{}", Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let (prefix, _) = base.rsplit_once('/').unwrap();
     format!("{prefix}/{name}")
 }
@@ -31,54 +46,170 @@ fn email(s: &str) -> Email {
 }
 
 fn new_task(title: &str) -> tasks_domain::ValidNewTask {
-    NewTask { title: title.into(), description: None, status: None, priority: None, due_date: None, assignee_id: None, labels: vec![], position: None }
-        .validate()
-        .unwrap()
+    NewTask {
+        title: title.into(),
+        description: None,
+        status: None,
+        priority: None,
+        due_date: None,
+        assignee_id: None,
+        labels: vec![],
+        position: None,
+    }
+    .validate()
+    .unwrap()
 }
 
 #[tokio::test]
 async fn roles_isolation_versions_and_outbox_on_every_backend() {
     for (backend, store, _dir) in stores().await {
-        let ada = store.create_user(&email("ada@example.org"), Some("Ada"), "h").await.unwrap();
-        let bob = store.create_user(&email("bob@example.org"), None, "h").await.unwrap();
-        let eve = store.create_user(&email("eve@example.org"), None, "h").await.unwrap();
-        assert!(matches!(store.create_user(&email("ADA@example.org"), None, "h").await, Err(DomainError::Conflict(_))), "{backend}");
+        let ada = store
+            .create_user(&email("ada@example.org"), Some("Ada"), "h")
+            .await
+            .unwrap();
+        let bob = store
+            .create_user(&email("bob@example.org"), None, "h")
+            .await
+            .unwrap();
+        let eve = store
+            .create_user(&email("eve@example.org"), None, "h")
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                store
+                    .create_user(&email("ADA@example.org"), None, "h")
+                    .await,
+                Err(DomainError::Conflict(_))
+            ),
+            "{backend}"
+        );
 
-        let p = store.create_project(ada.id, NewProject { name: "Launch".into(), description: None }).await.unwrap();
+        let p = store
+            .create_project(
+                ada.id,
+                NewProject {
+                    name: "Launch".into(),
+                    description: None,
+                },
+            )
+            .await
+            .unwrap();
         let pid = p.project.id;
-        store.put_member(ada.id, pid, &email("bob@example.org"), Role::Viewer).await.unwrap();
+        store
+            .put_member(ada.id, pid, &email("bob@example.org"), Role::Viewer)
+            .await
+            .unwrap();
 
-        let t = store.create_task(ada.id, pid, new_task("Write docs")).await.unwrap();
+        let t = store
+            .create_task(ada.id, pid, new_task("Write docs"))
+            .await
+            .unwrap();
         assert_eq!((t.version, t.position), (1, 1024.0));
-        let t2 = store.create_task(ada.id, pid, new_task("Ship")).await.unwrap();
+        let t2 = store
+            .create_task(ada.id, pid, new_task("Ship"))
+            .await
+            .unwrap();
         assert_eq!(t2.position, 2048.0);
 
         // A viewer reads but cannot write; a stranger cannot even see it exists.
         assert_eq!(store.task(bob.id, t.id).await.unwrap().title, "Write docs");
-        assert!(matches!(store.create_task(bob.id, pid, new_task("x")).await, Err(DomainError::Forbidden(_))), "{backend}");
-        assert!(matches!(store.task(eve.id, t.id).await, Err(DomainError::NotFound)), "{backend}");
-        assert!(matches!(store.list_tasks(eve.id, pid, &TaskQuery { limit: 10, ..Default::default() }).await, Err(DomainError::NotFound)));
-        assert!(matches!(store.update_task(eve.id, t.id, TaskPatch { title: Some("x".into()), ..Default::default() }, None).await, Err(DomainError::NotFound)));
-        assert!(matches!(store.delete_task(eve.id, t.id, None).await, Err(DomainError::NotFound)));
+        assert!(
+            matches!(
+                store.create_task(bob.id, pid, new_task("x")).await,
+                Err(DomainError::Forbidden(_))
+            ),
+            "{backend}"
+        );
+        assert!(
+            matches!(store.task(eve.id, t.id).await, Err(DomainError::NotFound)),
+            "{backend}"
+        );
+        assert!(matches!(
+            store
+                .list_tasks(
+                    eve.id,
+                    pid,
+                    &TaskQuery {
+                        limit: 10,
+                        ..Default::default()
+                    }
+                )
+                .await,
+            Err(DomainError::NotFound)
+        ));
+        assert!(matches!(
+            store
+                .update_task(
+                    eve.id,
+                    t.id,
+                    TaskPatch {
+                        title: Some("x".into()),
+                        ..Default::default()
+                    },
+                    None
+                )
+                .await,
+            Err(DomainError::NotFound)
+        ));
+        assert!(matches!(
+            store.delete_task(eve.id, t.id, None).await,
+            Err(DomainError::NotFound)
+        ));
         assert!(store.list_projects(eve.id).await.unwrap().is_empty());
 
         // Optimistic concurrency.
-        let done = store.update_task(ada.id, t.id, TaskPatch { status: Some(TaskStatus::Done), ..Default::default() }, Some(1)).await.unwrap();
+        let done = store
+            .update_task(
+                ada.id,
+                t.id,
+                TaskPatch {
+                    status: Some(TaskStatus::Done),
+                    ..Default::default()
+                },
+                Some(1),
+            )
+            .await
+            .unwrap();
         assert_eq!(done.version, 2);
         assert!(done.completed_at.is_some());
         assert!(matches!(
-            store.update_task(ada.id, t.id, TaskPatch { title: Some("late".into()), ..Default::default() }, Some(1)).await,
+            store
+                .update_task(
+                    ada.id,
+                    t.id,
+                    TaskPatch {
+                        title: Some("late".into()),
+                        ..Default::default()
+                    },
+                    Some(1)
+                )
+                .await,
             Err(DomainError::Stale { current: 2 })
         ));
 
         // Pagination walks every task exactly once.
         for i in 0..5 {
-            store.create_task(ada.id, pid, new_task(&format!("Bulk {i}"))).await.unwrap();
+            store
+                .create_task(ada.id, pid, new_task(&format!("Bulk {i}")))
+                .await
+                .unwrap();
         }
         let mut seen = Vec::new();
         let mut cursor = None;
         loop {
-            let page = store.list_tasks(bob.id, pid, &TaskQuery { limit: 3, cursor: cursor.clone(), ..Default::default() }).await.unwrap();
+            let page = store
+                .list_tasks(
+                    bob.id,
+                    pid,
+                    &TaskQuery {
+                        limit: 3,
+                        cursor: cursor.clone(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
             seen.extend(page.items.iter().map(|t| t.title.clone()));
             cursor = page.next_cursor;
             if cursor.is_none() {
@@ -86,9 +217,31 @@ async fn roles_isolation_versions_and_outbox_on_every_backend() {
             }
         }
         assert_eq!(seen.len(), 7, "{backend}: {seen:?}");
-        let done_only = store.list_tasks(ada.id, pid, &TaskQuery { limit: 50, status: Some(TaskStatus::Done), ..Default::default() }).await.unwrap();
+        let done_only = store
+            .list_tasks(
+                ada.id,
+                pid,
+                &TaskQuery {
+                    limit: 50,
+                    status: Some(TaskStatus::Done),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(done_only.items.len(), 1);
-        let search = store.list_tasks(ada.id, pid, &TaskQuery { limit: 50, q: Some("BULK".into()), ..Default::default() }).await.unwrap();
+        let search = store
+            .list_tasks(
+                ada.id,
+                pid,
+                &TaskQuery {
+                    limit: 50,
+                    q: Some("BULK".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(search.items.len(), 5, "{backend}");
 
         let a = store.analytics(bob.id, pid).await.unwrap();
@@ -98,11 +251,33 @@ async fn roles_isolation_versions_and_outbox_on_every_backend() {
         // Every change is in the outbox, in order, as valid events.
         let contract = events::Contract::new();
         let pending = store.pending_events(100).await.unwrap();
-        let types: Vec<String> = pending.iter().map(|e| contract.decode(e.payload.as_bytes()).unwrap().event_type().to_string()).collect();
-        assert_eq!(&types[..5], ["project.created", "member.added", "member.added", "task.created", "task.created"], "{backend}");
+        let types: Vec<String> = pending
+            .iter()
+            .map(|e| {
+                contract
+                    .decode(e.payload.as_bytes())
+                    .unwrap()
+                    .event_type()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            &types[..5],
+            [
+                "project.created",
+                "member.added",
+                "member.added",
+                "task.created",
+                "task.created"
+            ],
+            "{backend}"
+        );
         assert_eq!(types[5], "task.completed");
         assert_eq!(types.len(), 11);
-        store.mark_sent(&pending.iter().map(|e| e.id.clone()).collect::<Vec<_>>()).await.unwrap();
+        store
+            .mark_sent(&pending.iter().map(|e| e.id.clone()).collect::<Vec<_>>())
+            .await
+            .unwrap();
         assert_eq!(store.outbox_backlog().await.unwrap(), 0);
     }
 }
@@ -110,16 +285,55 @@ async fn roles_isolation_versions_and_outbox_on_every_backend() {
 #[tokio::test]
 async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     for (backend, store, _dir) in stores().await {
-        let u = store.create_user(&email("r@example.org"), None, "h").await.unwrap();
+        let u = store
+            .create_user(&email("r@example.org"), None, "h")
+            .await
+            .unwrap();
         let family = Uuid::now_v7();
         let far = chrono::Utc::now() + chrono::Duration::days(1);
-        store.insert_refresh_token(u.id, family, "one", far).await.unwrap();
-        assert_eq!(store.use_refresh_token("one").await.unwrap(), RefreshUse::Valid { user_id: u.id, family_id: family }, "{backend}");
-        store.insert_refresh_token(u.id, family, "two", far).await.unwrap();
-        assert_eq!(store.use_refresh_token("one").await.unwrap(), RefreshUse::Reused, "replay is detected");
-        assert_eq!(store.use_refresh_token("two").await.unwrap(), RefreshUse::Reused, "the family is revoked");
-        assert_eq!(store.use_refresh_token("nope").await.unwrap(), RefreshUse::Invalid);
-        store.insert_refresh_token(u.id, Uuid::now_v7(), "old", chrono::Utc::now() - chrono::Duration::seconds(1)).await.unwrap();
-        assert_eq!(store.use_refresh_token("old").await.unwrap(), RefreshUse::Invalid, "expired");
+        store
+            .insert_refresh_token(u.id, family, "one", far)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.use_refresh_token("one").await.unwrap(),
+            RefreshUse::Valid {
+                user_id: u.id,
+                family_id: family
+            },
+            "{backend}"
+        );
+        store
+            .insert_refresh_token(u.id, family, "two", far)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.use_refresh_token("one").await.unwrap(),
+            RefreshUse::Reused,
+            "replay is detected"
+        );
+        assert_eq!(
+            store.use_refresh_token("two").await.unwrap(),
+            RefreshUse::Reused,
+            "the family is revoked"
+        );
+        assert_eq!(
+            store.use_refresh_token("nope").await.unwrap(),
+            RefreshUse::Invalid
+        );
+        store
+            .insert_refresh_token(
+                u.id,
+                Uuid::now_v7(),
+                "old",
+                chrono::Utc::now() - chrono::Duration::seconds(1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store.use_refresh_token("old").await.unwrap(),
+            RefreshUse::Invalid,
+            "expired"
+        );
     }
 }

@@ -23,7 +23,11 @@ struct Args {
     #[arg(long, env = "KAFKA_BROKER_LISTEN", default_value = "127.0.0.1:9092")]
     listen: String,
     /// Folder for the broker's SQLite database.
-    #[arg(long, env = "PORTFOLIO_DATA_DIR", default_value = ".portfolio/data/data-streaming__kafka-broker")]
+    #[arg(
+        long,
+        env = "PORTFOLIO_DATA_DIR",
+        default_value = ".portfolio/data/data-streaming__kafka-broker"
+    )]
     data_dir: PathBuf,
     /// Cluster id reported to clients.
     #[arg(long, env = "KAFKA_CLUSTER_ID", default_value = "portfolio-local")]
@@ -39,10 +43,13 @@ async fn main() -> Result<()> {
     let cfg = telemetry::TelemetryConfig::from_env("kafka-broker")?;
     let _telemetry = telemetry::init(&cfg)?;
 
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
     // tansu resolves `sqlite://<file>` against the working directory.
-    std::env::set_current_dir(&args.data_dir).with_context(|| format!("entering {}", args.data_dir.display()))?;
-    let listener = Url::parse(&format!("tcp://{}", args.listen)).with_context(|| format!("KAFKA_BROKER_LISTEN `{}`", args.listen))?;
+    std::env::set_current_dir(&args.data_dir)
+        .with_context(|| format!("entering {}", args.data_dir.display()))?;
+    let listener = Url::parse(&format!("tcp://{}", args.listen))
+        .with_context(|| format!("KAFKA_BROKER_LISTEN `{}`", args.listen))?;
     let storage = Url::parse("sqlite://tansu.db").expect("static URL");
     tracing::info!(listen = %args.listen, data_dir = %args.data_dir.display(), "starting broker");
 
@@ -58,7 +65,10 @@ async fn main() -> Result<()> {
         .build()
         .await
         .context("building the broker")?;
-    broker.main(Instant::now()).await.context("running the broker")?;
+    broker
+        .main(Instant::now())
+        .await
+        .context("running the broker")?;
     tracing::info!("broker stopped");
     Ok(())
 }
