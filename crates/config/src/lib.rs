@@ -41,12 +41,27 @@ pub fn load<T: Serialize + DeserializeOwned>(
     file: Option<&Path>,
     env_prefix: &str,
 ) -> Result<T, ConfigError> {
+    load_with_shared(defaults, file, &[], env_prefix)
+}
+
+/// Like [`load`], but also reads the platform-wide variables in `shared` (e.g.
+/// `DATABASE_URL`, `KAFKA_BOOTSTRAP_SERVERS`) as top-level keys, below the prefixed ones: a
+/// service-specific `TASK_API_DATABASE_URL` wins over a shared `DATABASE_URL`.
+pub fn load_with_shared<T: Serialize + DeserializeOwned>(
+    defaults: &T,
+    file: Option<&Path>,
+    shared: &[&str],
+    env_prefix: &str,
+) -> Result<T, ConfigError> {
     let mut figment = Figment::from(Serialized::defaults(defaults));
     if let Some(path) = file {
         if !path.is_file() {
             return Err(ConfigError::MissingFile(path.to_path_buf()));
         }
         figment = figment.merge(Toml::file_exact(path));
+    }
+    if !shared.is_empty() {
+        figment = figment.merge(Env::raw().only(shared));
     }
     figment = figment.merge(Env::prefixed(env_prefix).split("__"));
     figment
@@ -57,9 +72,15 @@ pub fn load<T: Serialize + DeserializeOwned>(
 fn describe(e: figment::Error, env_prefix: &str) -> String {
     let key = e.path.join(".");
     let origin = match &e.metadata {
-        Some(m) if m.name.contains("environment") => {
+        Some(m) if m.name.contains("environment") && m.name.contains(env_prefix) => {
             format!(
                 " from environment variable {env_prefix}{}",
+                e.path.join("__").to_uppercase()
+            )
+        }
+        Some(m) if m.name.contains("environment") => {
+            format!(
+                " from environment variable {}",
                 e.path.join("__").to_uppercase()
             )
         }
@@ -155,6 +176,51 @@ mod tests {
                 "`database.max_connections` from {}: invalid value",
                 path.display()
             )),
+            "{err}"
+        );
+    }
+
+    /// Settings whose key matches a shared variable's name (`cfg_t6_url` ↔ `CFG_T6_URL`).
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    struct Shared {
+        cfg_t6_url: String,
+    }
+
+    #[test]
+    fn shared_variables_are_read_and_prefixed_ones_win() {
+        let d = Shared {
+            cfg_t6_url: "sqlite://a.db".into(),
+        };
+        assert_eq!(
+            load_with_shared(&d, None, &["CFG_T6_URL"], "CFG_T6X_").unwrap(),
+            d
+        );
+        set("CFG_T6_URL", "postgres://shared");
+        let s = load_with_shared(&d, None, &["CFG_T6_URL"], "CFG_T6X_").unwrap();
+        assert_eq!(s.cfg_t6_url, "postgres://shared");
+        assert_eq!(
+            load(&d, None, "CFG_T6X_").unwrap(),
+            d,
+            "unlisted shared names are not read"
+        );
+        set("CFG_T6X_CFG_T6_URL", "postgres://specific");
+        let s = load_with_shared(&d, None, &["CFG_T6_URL"], "CFG_T6X_").unwrap();
+        assert_eq!(s.cfg_t6_url, "postgres://specific");
+    }
+
+    #[derive(Debug, Serialize, Deserialize)]
+    struct Port {
+        cfg_t7_port: u16,
+    }
+
+    #[test]
+    fn a_bad_shared_variable_is_named() {
+        set("CFG_T7_PORT", "many");
+        let err = load_with_shared(&Port { cfg_t7_port: 1 }, None, &["CFG_T7_PORT"], "CFG_T7X_")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("`cfg_t7_port` from environment variable CFG_T7_PORT: invalid type"),
             "{err}"
         );
     }
