@@ -1,0 +1,220 @@
+//! Credentials: argon2id password hashes, short-lived JWT access tokens, rotating refresh
+//! tokens and scoped API keys. Refresh tokens and API keys are random and stored only as
+//! SHA-256 hashes.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::problem::Problem;
+
+/// Prefix of API keys, so they are recognisable in headers and secret scanners.
+pub const API_KEY_PREFIX: &str = "pk_";
+
+pub fn hash_password(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    // 16 random bytes from a v4 UUID's generator, as the salt.
+    let salt = SaltString::encode_b64(Uuid::new_v4().as_bytes()).expect("16 bytes make a salt");
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes")
+        .to_string()
+}
+
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// 244 random bits from two v4 UUIDs, hex-encoded.
+pub fn random_token(prefix: &str) -> String {
+    format!(
+        "{prefix}{}{}",
+        Uuid::new_v4().simple(),
+        Uuid::new_v4().simple()
+    )
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    exp: u64,
+    iat: u64,
+}
+
+/// Signs and checks access tokens (HS256).
+#[derive(Clone)]
+pub struct Jwt {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    pub ttl_secs: u64,
+}
+
+impl Jwt {
+    pub fn new(secret: &[u8], ttl_secs: u64) -> Jwt {
+        Jwt {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            ttl_secs,
+        }
+    }
+
+    pub fn issue(&self, user: Uuid) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let claims = Claims {
+            sub: user.to_string(),
+            iat: now,
+            exp: now + self.ttl_secs,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signs")
+    }
+
+    pub fn verify(&self, token: &str) -> Option<Uuid> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 0;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v).ok()?;
+        Uuid::parse_str(&data.claims.sub).ok()
+    }
+}
+
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    #[serde(rename = "read")]
+    Read,
+    #[serde(rename = "write")]
+    Write,
+}
+
+/// The authenticated caller: a user with a JWT, or a service account's API key.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Uuid,
+    /// `None` for a user's own token (everything the user may do).
+    pub scopes: Option<Vec<Scope>>,
+}
+
+impl Actor {
+    pub fn require(&self, scope: Scope) -> Result<(), Problem> {
+        match &self.scopes {
+            Some(s)
+                if !(s.contains(&scope) || scope == Scope::Read && s.contains(&Scope::Write)) =>
+            {
+                Err(Problem::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "scope",
+                    "Insufficient scope",
+                    format!(
+                        "this API key lacks the `{}` scope",
+                        if scope == Scope::Read {
+                            "read"
+                        } else {
+                            "write"
+                        }
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                Problem::unauthorized("send `Authorization: Bearer <access token or API key>`")
+            })?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or_else(|| Problem::unauthorized("the Authorization scheme must be Bearer"))?
+            .trim();
+        if token.starts_with(API_KEY_PREFIX) {
+            let (user_id, scopes) = state
+                .store
+                .api_key(&sha256_hex(token))
+                .await?
+                .ok_or_else(|| Problem::unauthorized("unknown or revoked API key"))?;
+            let scopes = scopes
+                .iter()
+                .filter_map(|s| serde_json::from_value(serde_json::Value::String(s.clone())).ok())
+                .collect();
+            let actor = Actor {
+                user_id,
+                scopes: Some(scopes),
+            };
+            let write = !parts.method.is_safe();
+            actor.require(if write { Scope::Write } else { Scope::Read })?;
+            return Ok(actor);
+        }
+        let user_id = state.jwt.verify(token).ok_or_else(|| {
+            Problem::unauthorized("the access token is invalid or expired; refresh it")
+        })?;
+        Ok(Actor {
+            user_id,
+            scopes: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_hash() {
+        let h = hash_password("correct horse battery");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password(&h, "correct horse battery"));
+        assert!(!verify_password(&h, "wrong horse battery"));
+        assert!(!verify_password("not a hash", "x"));
+    }
+
+    #[test]
+    fn access_tokens_carry_the_user_and_expire() {
+        let jwt = Jwt::new(b"k", 60);
+        let u = Uuid::now_v7();
+        assert_eq!(jwt.verify(&jwt.issue(u)), Some(u));
+        assert_eq!(
+            Jwt::new(b"other", 60).verify(&jwt.issue(u)),
+            None,
+            "wrong key"
+        );
+        let expired = Jwt::new(b"k", 0);
+        let t = expired.issue(u);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(jwt.verify(&t), None, "expired");
+    }
+
+    #[test]
+    fn tokens_are_random_and_prefixed() {
+        let a = random_token(API_KEY_PREFIX);
+        assert!(a.starts_with("pk_") && a.len() == 67);
+        assert_ne!(a, random_token(API_KEY_PREFIX));
+    }
+}

@@ -1,0 +1,231 @@
+//! The task API: the system of record of the to-do product.
+//!
+//! `startup` builds the state (settings → database → JWT key) and the router; `routes/` hold
+//! the handlers; cross-cutting behaviour is in tower layers: request ids, tracing, metrics,
+//! timeouts, body limits and CORS. The outbox relay (`relay.rs`) runs beside the server.
+
+pub mod auth;
+pub mod extract;
+pub mod problem;
+pub mod relay;
+pub mod routes;
+pub mod settings;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use tasks_domain::Store;
+use tokio::sync::watch;
+use tower_http::cors::CorsLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::Jwt;
+use crate::problem::Problem;
+pub use crate::settings::Settings;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub jwt: Jwt,
+    pub settings: Settings,
+    pub telemetry: telemetry::Telemetry,
+    pub relay_status: watch::Receiver<relay::RelayStatus>,
+    /// A hash to verify against when the account does not exist (constant-time-ish login).
+    pub dummy_hash: String,
+}
+
+/// The JWT key: `JWT_SECRET`, else a random key created once in the data folder (mode 0600).
+pub fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if let Some(s) = settings.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
+        anyhow::ensure!(s.len() >= 32, "JWT_SECRET must be at least 32 characters");
+        return Ok(s.as_bytes().to_vec());
+    }
+    let path = Path::new(&settings.portfolio_data_dir).join("jwt.key");
+    if let Ok(key) = std::fs::read(&path) {
+        return Ok(key);
+    }
+    std::fs::create_dir_all(&settings.portfolio_data_dir)?;
+    let key = auth::random_token("").into_bytes();
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        f.write_all(&key)?;
+    }
+    tracing::warn!(path = %path.display(), "JWT_SECRET is not set: created a local signing key");
+    Ok(key)
+}
+
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(start.elapsed().as_secs_f64());
+    res
+}
+
+async fn not_found() -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "Not found",
+        "no such route",
+    )
+}
+
+pub fn router(state: AppState) -> Router {
+    let s = &state.settings;
+    let request_id = HeaderName::from_static("x-request-id");
+    let cors = {
+        let origins: Vec<HeaderValue> = s
+            .cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .filter_map(|o| o.parse().ok())
+            .collect();
+        CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PATCH,
+                Method::PUT,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                axum::http::header::AUTHORIZATION,
+                axum::http::header::CONTENT_TYPE,
+                axum::http::header::IF_MATCH,
+                HeaderName::from_static("idempotency-key"),
+            ])
+            .expose_headers([axum::http::header::ETAG, request_id.clone()])
+    };
+    let api = Router::new()
+        .route("/auth/register", post(routes::auth::register))
+        .route("/auth/login", post(routes::auth::login))
+        .route("/auth/refresh", post(routes::auth::refresh))
+        .route("/auth/logout", post(routes::auth::logout))
+        .route("/me", get(routes::auth::me))
+        .route("/api-keys", post(routes::auth::create_api_key))
+        .route(
+            "/projects",
+            get(routes::projects::list).post(routes::projects::create),
+        )
+        .route(
+            "/projects/{id}",
+            get(routes::projects::get)
+                .patch(routes::projects::update)
+                .delete(routes::projects::delete),
+        )
+        .route(
+            "/projects/{id}/members",
+            get(routes::projects::members).put(routes::projects::put_member),
+        )
+        .route(
+            "/projects/{id}/members/{user_id}",
+            axum::routing::delete(routes::projects::remove_member),
+        )
+        .route(
+            "/projects/{id}/tasks",
+            get(routes::projects::tasks).post(routes::projects::create_task),
+        )
+        .route("/projects/{id}/analytics", get(routes::projects::analytics))
+        .route(
+            "/tasks/{id}",
+            get(routes::tasks::get)
+                .patch(routes::tasks::update)
+                .delete(routes::tasks::delete),
+        );
+    Router::new()
+        .nest("/v1", api)
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(routes::health::metrics))
+        .fallback(not_found)
+        .layer(middleware::from_fn(record_metrics))
+        .layer(DefaultBodyLimit::max(s.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(s.request_timeout_secs),
+        ))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Connects, starts the relay, serves on `listener` until `shutdown` resolves, then stops the
+/// relay after the in-flight requests finished.
+pub async fn serve(
+    settings: Settings,
+    telemetry: telemetry::Telemetry,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = Store::connect(&settings.database_url()).await?;
+    let jwt = Jwt::new(&jwt_secret(&settings)?, settings.access_token_ttl_secs);
+    let (status_tx, status_rx) = watch::channel::<relay::RelayStatus>("disabled".into());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let relay = (!settings.kafka_bootstrap_servers.is_empty()).then(|| {
+        let _ = status_tx.send("starting".into());
+        tokio::spawn(relay::run(
+            store.clone(),
+            settings.kafka_bootstrap_servers.clone(),
+            Duration::from_millis(settings.relay_interval_ms),
+            status_tx,
+            stop_rx,
+        ))
+    });
+    let dummy_hash =
+        tokio::task::spawn_blocking(|| auth::hash_password("not a real password")).await?;
+    let state = AppState {
+        store,
+        jwt,
+        settings,
+        telemetry,
+        relay_status: status_rx,
+        dummy_hash,
+    };
+    tracing::info!(addr = %listener.local_addr()?, backend = ?state.store.backend, "task API listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    let _ = stop_tx.send(true);
+    if let Some(r) = relay {
+        let _ = r.await;
+    }
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,217 @@
+//! `/v1/auth/*`, `/v1/me`, `/v1/api-keys`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use tasks_domain::store::RefreshUse;
+use tasks_domain::{Checks, Email, User, check_password};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::{
+    API_KEY_PREFIX, Actor, Scope, hash_password, random_token, sha256_hex, verify_password,
+};
+use crate::extract::Body;
+use crate::problem::{ApiResult, Problem};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Register {
+    email: String,
+    password: String,
+    #[serde(default)]
+    display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    refresh_token: String,
+}
+
+#[derive(Serialize)]
+pub struct Session {
+    user: User,
+    access_token: String,
+    refresh_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+}
+
+async fn session(state: &AppState, user: User, family: Uuid) -> ApiResult<Session> {
+    let refresh = random_token("rt_");
+    let expires =
+        Utc::now() + chrono::Duration::seconds(state.settings.refresh_token_ttl_secs as i64);
+    state
+        .store
+        .insert_refresh_token(user.id, family, &sha256_hex(&refresh), expires)
+        .await?;
+    Ok(Session {
+        access_token: state.jwt.issue(user.id),
+        refresh_token: refresh,
+        token_type: "Bearer",
+        expires_in: state.jwt.ttl_secs,
+        user,
+    })
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    Body(req): Body<Register>,
+) -> ApiResult<(StatusCode, Json<Session>)> {
+    let mut c = Checks::default();
+    let email = Email::parse(&mut c, "/email", &req.email);
+    check_password(&mut c, "/password", &req.password);
+    let display = req
+        .display_name
+        .as_deref()
+        .map(|d| c.text("/display_name", d, 1, 120));
+    c.finish(())?;
+    let password = req.password.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|_| Problem::bad_request("hashing failed"))?;
+    let user = state
+        .store
+        .create_user(&email, display.as_deref(), &hash)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(session(&state, user, Uuid::now_v7()).await?),
+    ))
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Body(req): Body<Login>,
+) -> ApiResult<Json<Session>> {
+    let found = state.store.user_by_email(&req.email).await?;
+    let (user, hash) = match found {
+        Some(pair) => pair,
+        // Same work whether or not the account exists, so timing does not reveal accounts.
+        None => (
+            User {
+                id: Uuid::nil(),
+                email: String::new(),
+                display_name: None,
+                created_at: Utc::now(),
+            },
+            state.dummy_hash.clone(),
+        ),
+    };
+    let password = req.password.clone();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+        .await
+        .unwrap_or(false);
+    if !ok || user.id.is_nil() {
+        return Err(Problem::unauthorized("wrong e-mail or password"));
+    }
+    Ok(Json(session(&state, user, Uuid::now_v7()).await?))
+}
+
+pub async fn refresh(
+    State(state): State<AppState>,
+    Body(req): Body<RefreshRequest>,
+) -> ApiResult<Json<Session>> {
+    match state
+        .store
+        .use_refresh_token(&sha256_hex(&req.refresh_token))
+        .await?
+    {
+        RefreshUse::Valid { user_id, family_id } => {
+            let user = state.store.user(user_id).await?;
+            Ok(Json(session(&state, user, family_id).await?))
+        }
+        RefreshUse::Reused => Err(Problem::unauthorized(
+            "this refresh token was already used: every session of its family is revoked; sign in again",
+        )),
+        RefreshUse::Invalid => Err(Problem::unauthorized(
+            "unknown or expired refresh token; sign in again",
+        )),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Body(req): Body<RefreshRequest>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .revoke_refresh_family(&sha256_hex(&req.refresh_token))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn me(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<User>> {
+    Ok(Json(state.store.user(actor.user_id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    name: String,
+    scopes: Vec<Scope>,
+}
+
+#[derive(Serialize)]
+pub struct CreatedApiKey {
+    id: Uuid,
+    name: String,
+    scopes: Vec<Scope>,
+    /// Shown once; only its hash is stored.
+    key: String,
+}
+
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    actor: Actor,
+    Body(req): Body<NewApiKey>,
+) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
+    if actor.scopes.is_some() {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "scope",
+            "Forbidden",
+            "API keys cannot create API keys",
+        ));
+    }
+    let mut c = Checks::default();
+    let name = c.text("/name", &req.name, 1, 80);
+    if req.scopes.is_empty() {
+        c.fail("/scopes", "name at least one of read, write");
+    }
+    c.finish(())?;
+    let key = random_token(API_KEY_PREFIX);
+    let scopes: Vec<String> = req
+        .scopes
+        .iter()
+        .map(|s| {
+            serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        })
+        .collect();
+    let id = state
+        .store
+        .create_api_key(actor.user_id, &name, &sha256_hex(&key), &scopes)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiKey {
+            id,
+            name,
+            scopes: req.scopes,
+            key,
+        }),
+    ))
+}

@@ -1,0 +1,223 @@
+//! `/v1/projects`, members, tasks of a project, analytics.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tasks_domain::{
+    Analytics, Checks, Email, Member, NewProject, NewTask, Page, Project, ProjectPatch, Role,
+    TaskQuery, TaskStatus,
+};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::Actor;
+use crate::extract::{Body, IfMatch, JsonBytes, Path, Query, etag, parse};
+use crate::problem::ApiResult;
+use crate::routes::idempotent;
+
+pub async fn list(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Vec<Project>>> {
+    Ok(Json(state.store.list_projects(actor.user_id).await?))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    JsonBytes(bytes): JsonBytes,
+) -> ApiResult<Response> {
+    idempotent(
+        &state,
+        &actor,
+        &headers,
+        "POST /v1/projects",
+        &bytes,
+        || async {
+            let input: NewProject = parse(&bytes)?;
+            let p = state.store.create_project(actor.user_id, input).await?;
+            Ok((
+                StatusCode::CREATED,
+                serde_json::to_value(&p).expect("serialises"),
+            ))
+        },
+    )
+    .await
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let p = state.store.project(actor.user_id, id).await?;
+    Ok(with_etag(p.version, Json(p)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+    Body(patch): Body<ProjectPatch>,
+) -> ApiResult<Response> {
+    let p = state
+        .store
+        .update_project(actor.user_id, id, patch, v)
+        .await?;
+    Ok(with_etag(p.version, Json(p)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    state.store.delete_project(actor.user_id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn members(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Vec<Member>>> {
+    Ok(Json(state.store.members(actor.user_id, id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutMember {
+    email: String,
+    role: Role,
+}
+
+/// Invite an existing account by e-mail, or change its role (owner only).
+pub async fn put_member(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Body(req): Body<PutMember>,
+) -> ApiResult<Json<Member>> {
+    let mut c = Checks::default();
+    let email = Email::parse(&mut c, "/email", &req.email);
+    c.finish(())?;
+    Ok(Json(
+        state
+            .store
+            .put_member(actor.user_id, id, &email, req.role)
+            .await?,
+    ))
+}
+
+pub async fn remove_member(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, user)): Path<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    state.store.remove_member(actor.user_id, id, user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    #[serde(default)]
+    status: Option<TaskStatus>,
+    #[serde(default)]
+    assignee_id: Option<Uuid>,
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    overdue: Option<bool>,
+    #[serde(default)]
+    due_before: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+pub const MAX_PAGE: usize = 100;
+
+pub async fn tasks(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<Page<tasks_domain::store::Task>>> {
+    let mut c = Checks::default();
+    let limit = p.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_PAGE {
+        c.fail("limit", format!("must be between 1 and {MAX_PAGE}"));
+    }
+    if p.q.as_ref().is_some_and(|q| q.chars().count() > 200)
+        || p.label.as_ref().is_some_and(|l| l.chars().count() > 50)
+    {
+        c.fail("q", "search terms are at most 200 characters, labels 50");
+    }
+    c.finish(())?;
+    let query = TaskQuery {
+        status: p.status,
+        assignee_id: p.assignee_id,
+        label: p.label,
+        q: p.q.filter(|q| !q.trim().is_empty()),
+        overdue: p.overdue.unwrap_or(false),
+        due_before: p.due_before,
+        limit,
+        cursor: p.cursor,
+    };
+    Ok(Json(
+        state.store.list_tasks(actor.user_id, id, &query).await?,
+    ))
+}
+
+pub async fn create_task(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    JsonBytes(bytes): JsonBytes,
+) -> ApiResult<Response> {
+    let what = format!("POST /v1/projects/{id}/tasks");
+    idempotent(&state, &actor, &headers, &what, &bytes, || async {
+        let input: NewTask = parse(&bytes)?;
+        let task = state
+            .store
+            .create_task(actor.user_id, id, input.validate()?)
+            .await?;
+        Ok((
+            StatusCode::CREATED,
+            serde_json::to_value(&task).expect("serialises"),
+        ))
+    })
+    .await
+}
+
+#[derive(Serialize)]
+pub struct AnalyticsView {
+    project_id: Uuid,
+    #[serde(flatten)]
+    analytics: Analytics,
+}
+
+pub async fn analytics(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<AnalyticsView>> {
+    Ok(Json(AnalyticsView {
+        project_id: id,
+        analytics: state.store.analytics(actor.user_id, id).await?,
+    }))
+}
+
+pub fn with_etag(version: i64, body: impl IntoResponse) -> Response {
+    let mut res = body.into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}

@@ -1,0 +1,525 @@
+//! The task API over HTTP, as clients use it, on SQLite and (with `TEST_DATABASE_URL`) on
+//! PostgreSQL. Each test starts the real binary.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+
+#[test]
+fn auth_flows_rotation_and_expiry() {
+    for backend in backends() {
+        let app = App::spawn_with(
+            backend,
+            Options {
+                env: vec![("TASK_API_ACCESS_TOKEN_TTL_SECS", "1".into())],
+                ..Default::default()
+            },
+        );
+        let (access, refresh, id) = register(&app, "ada@example.org");
+
+        let dup = call(
+            "POST",
+            &app.url("/v1/auth/register"),
+            None,
+            Some(json!({"email": "ADA@example.org", "password": "another good one"})),
+            &[],
+        );
+        assert_eq!(dup.status, 409, "{backend}: {}", dup.body);
+        let weak = call(
+            "POST",
+            &app.url("/v1/auth/register"),
+            None,
+            Some(json!({"email": "not-an-email", "password": "short"})),
+            &[],
+        );
+        assert_eq!(weak.status, 422);
+        assert_eq!(
+            weak.header("content-type"),
+            Some("application/problem+json")
+        );
+        let fields: Vec<&str> = weak.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["/email", "/password"]);
+
+        let me = get(&app, "/v1/me", &access);
+        assert_eq!(
+            (me.status, me.body["id"].as_str()),
+            (200, Some(id.as_str()))
+        );
+        let anonymous = call("GET", &app.url("/v1/me"), None, None, &[]);
+        assert_eq!(
+            (anonymous.status, anonymous.header("www-authenticate")),
+            (401, Some("Bearer"))
+        );
+
+        let wrong = call(
+            "POST",
+            &app.url("/v1/auth/login"),
+            None,
+            Some(json!({"email": "ada@example.org", "password": "wrong password!"})),
+            &[],
+        );
+        assert_eq!(wrong.status, 401);
+        let nobody = call(
+            "POST",
+            &app.url("/v1/auth/login"),
+            None,
+            Some(json!({"email": "nobody@example.org", "password": "wrong password!"})),
+            &[],
+        );
+        assert_eq!(nobody.status, 401);
+        let login = call(
+            "POST",
+            &app.url("/v1/auth/login"),
+            None,
+            Some(json!({"email": "ada@example.org", "password": "correct horse battery"})),
+            &[],
+        );
+        assert_eq!(login.status, 200);
+
+        // Access tokens expire; refresh tokens rotate; a replayed refresh token revokes the family.
+        std::thread::sleep(Duration::from_millis(2100));
+        assert_eq!(
+            get(&app, "/v1/me", &access).status,
+            401,
+            "expired access token"
+        );
+        let r1 = call(
+            "POST",
+            &app.url("/v1/auth/refresh"),
+            None,
+            Some(json!({"refresh_token": refresh})),
+            &[],
+        );
+        assert_eq!(r1.status, 200, "{}", r1.body);
+        let refresh2 = r1.body["refresh_token"].as_str().unwrap().to_string();
+        assert_ne!(refresh2, refresh);
+        assert_eq!(
+            get(&app, "/v1/me", r1.body["access_token"].as_str().unwrap()).status,
+            200
+        );
+        let replay = call(
+            "POST",
+            &app.url("/v1/auth/refresh"),
+            None,
+            Some(json!({"refresh_token": refresh})),
+            &[],
+        );
+        assert_eq!(replay.status, 401);
+        let after = call(
+            "POST",
+            &app.url("/v1/auth/refresh"),
+            None,
+            Some(json!({"refresh_token": refresh2})),
+            &[],
+        );
+        assert_eq!(
+            after.status, 401,
+            "the whole family is revoked after a replay"
+        );
+
+        // Logout revokes the session's refresh token.
+        let s = login.body["refresh_token"].as_str().unwrap();
+        assert_eq!(
+            call(
+                "POST",
+                &app.url("/v1/auth/logout"),
+                None,
+                Some(json!({"refresh_token": s})),
+                &[]
+            )
+            .status,
+            204
+        );
+        assert_eq!(
+            call(
+                "POST",
+                &app.url("/v1/auth/refresh"),
+                None,
+                Some(json!({"refresh_token": s})),
+                &[]
+            )
+            .status,
+            401
+        );
+    }
+}
+
+#[test]
+fn roles_and_cross_tenant_isolation() {
+    for backend in backends() {
+        let app = App::spawn(backend);
+        let (a, _, _) = register(&app, "a@example.org");
+        let (b, _, b_id) = register(&app, "b@example.org");
+        let p = project(&app, &a, "A's project");
+        let t = task(&app, &a, &p, "secret task");
+        let tid = t["id"].as_str().unwrap();
+
+        // B is a stranger: everything of A's is 404, lists are empty.
+        for path in [
+            format!("/v1/tasks/{tid}"),
+            format!("/v1/projects/{p}"),
+            format!("/v1/projects/{p}/tasks"),
+            format!("/v1/projects/{p}/analytics"),
+            format!("/v1/projects/{p}/members"),
+        ] {
+            assert_eq!(get(&app, &path, &b).status, 404, "{backend} GET {path}");
+        }
+        assert_eq!(get(&app, "/v1/projects", &b).body, json!([]));
+        assert_eq!(
+            patch(
+                &app,
+                &format!("/v1/tasks/{tid}"),
+                &b,
+                json!({"title": "mine"}),
+                None
+            )
+            .status,
+            404
+        );
+        assert_eq!(delete(&app, &format!("/v1/tasks/{tid}"), &b).status, 404);
+        assert_eq!(
+            post(
+                &app,
+                &format!("/v1/projects/{p}/tasks"),
+                &b,
+                json!({"title": "x"})
+            )
+            .status,
+            404
+        );
+        assert_eq!(delete(&app, &format!("/v1/projects/{p}"), &b).status, 404);
+
+        // As a viewer B reads but cannot write.
+        let m = call(
+            "PUT",
+            &app.url(&format!("/v1/projects/{p}/members")),
+            Some(&a),
+            Some(json!({"email": "b@example.org", "role": "viewer"})),
+            &[],
+        );
+        assert_eq!(m.status, 200, "{}", m.body);
+        assert_eq!(get(&app, &format!("/v1/tasks/{tid}"), &b).status, 200);
+        assert_eq!(
+            post(
+                &app,
+                &format!("/v1/projects/{p}/tasks"),
+                &b,
+                json!({"title": "x"})
+            )
+            .status,
+            403
+        );
+        assert_eq!(
+            patch(
+                &app,
+                &format!("/v1/tasks/{tid}"),
+                &b,
+                json!({"status": "done"}),
+                None
+            )
+            .status,
+            403
+        );
+        assert_eq!(
+            call(
+                "PUT",
+                &app.url(&format!("/v1/projects/{p}/members")),
+                Some(&b),
+                Some(json!({"email": "b@example.org", "role": "contributor"})),
+                &[]
+            )
+            .status,
+            403
+        );
+
+        // As a contributor B writes, and can be assigned.
+        call(
+            "PUT",
+            &app.url(&format!("/v1/projects/{p}/members")),
+            Some(&a),
+            Some(json!({"email": "b@example.org", "role": "contributor"})),
+            &[],
+        );
+        let r = patch(
+            &app,
+            &format!("/v1/tasks/{tid}"),
+            &b,
+            json!({"assignee_id": b_id, "status": "in_progress"}),
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        // Removed, B is a stranger again.
+        assert_eq!(
+            delete(&app, &format!("/v1/projects/{p}/members/{b_id}"), &a).status,
+            204
+        );
+        assert_eq!(get(&app, &format!("/v1/tasks/{tid}"), &b).status, 404);
+    }
+}
+
+#[test]
+fn bad_input_is_a_problem_document_and_writes_nothing() {
+    for backend in backends() {
+        let app = App::spawn_with(
+            backend,
+            Options {
+                env: vec![("TASK_API_BODY_LIMIT_BYTES", "4096".into())],
+                ..Default::default()
+            },
+        );
+        let (a, _, _) = register(&app, "a@example.org");
+        let p = project(&app, &a, "P");
+        let tasks = format!("/v1/projects/{p}/tasks");
+        let raw = |body: &str, ct: &str| {
+            let r = http()
+                .post(&app.url(&tasks))
+                .header("authorization", &format!("Bearer {a}"))
+                .header("content-type", ct)
+                .send(body)
+                .unwrap();
+            let status = r.status().as_u16();
+            let ct = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string());
+            (status, ct, r.into_body().read_to_string().unwrap())
+        };
+        let cases = [
+            ("{\"title\": ", "application/json", 400),
+            ("{\"title\": 5}", "application/json", 422),
+            (
+                "{\"title\": \"x\", \"colour\": \"red\"}",
+                "application/json",
+                422,
+            ),
+            (
+                "{\"title\": \"x\", \"status\": \"finished\"}",
+                "application/json",
+                422,
+            ),
+            (
+                "{\"title\": \"x\", \"due_date\": \"2026-02-30\"}",
+                "application/json",
+                422,
+            ),
+            ("{\"title\": \"\"}", "application/json", 422),
+            ("title=x", "application/x-www-form-urlencoded", 415),
+        ];
+        for (body, ct, want) in cases {
+            let (status, ctype, text) = raw(body, ct);
+            assert_eq!(status, want, "{backend} {body}: {text}");
+            assert_eq!(ctype.as_deref(), Some("application/problem+json"), "{body}");
+        }
+        let big = format!("{{\"title\": \"{}\"}}", "x".repeat(5000));
+        assert_eq!(raw(&big, "application/json").0, 413);
+        let field = raw(
+            "{\"title\": \"x\", \"labels\": [\"ok\", 7]}",
+            "application/json",
+        );
+        assert!(field.2.contains("\"/labels/1\""), "{}", field.2);
+
+        assert_eq!(get(&app, "/v1/tasks/not-a-uuid", &a).status, 400);
+        assert_eq!(get(&app, &format!("{tasks}?limit=100000"), &a).status, 422);
+        assert_eq!(get(&app, &format!("{tasks}?limit=-1"), &a).status, 422);
+        assert_eq!(get(&app, &format!("{tasks}?cursor=zz"), &a).status, 422);
+        assert_eq!(get(&app, &format!("{tasks}?sort=sideways"), &a).status, 422);
+        assert_eq!(get(&app, "/v1/nowhere", &a).status, 404);
+
+        // Nothing above was stored.
+        assert_eq!(get(&app, &tasks, &a).body["items"], json!([]), "{backend}");
+    }
+}
+
+#[test]
+fn pagination_filters_etags_and_idempotency() {
+    for backend in backends() {
+        let app = App::spawn(backend);
+        let (a, _, _) = register(&app, "a@example.org");
+        let p = project(&app, &a, "P");
+        let tasks = format!("/v1/projects/{p}/tasks");
+        for i in 0..12 {
+            let labels = if i % 3 == 0 {
+                json!(["ops"])
+            } else {
+                json!([])
+            };
+            assert_eq!(
+                post(
+                    &app,
+                    &tasks,
+                    &a,
+                    json!({"title": format!("Task {i:02}"), "labels": labels, "priority": "high"})
+                )
+                .status,
+                201
+            );
+        }
+        let mut titles = Vec::new();
+        let mut url = format!("{tasks}?limit=5");
+        loop {
+            let page = get(&app, &url, &a);
+            assert_eq!(page.status, 200);
+            titles.extend(
+                page.body["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t["title"].as_str().unwrap().to_string()),
+            );
+            match page.body["next_cursor"].as_str() {
+                Some(c) => url = format!("{tasks}?limit=5&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(
+            titles,
+            (0..12).map(|i| format!("Task {i:02}")).collect::<Vec<_>>(),
+            "{backend}"
+        );
+        assert_eq!(
+            get(&app, &format!("{tasks}?label=ops"), &a).body["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            4
+        );
+        assert_eq!(
+            get(&app, &format!("{tasks}?q=task%2011"), &a).body["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // ETag / If-Match.
+        let t = get(&app, &format!("{tasks}?limit=1"), &a).body["items"][0].clone();
+        let tid = t["id"].as_str().unwrap();
+        let got = get(&app, &format!("/v1/tasks/{tid}"), &a);
+        assert_eq!(got.header("etag"), Some("\"1\""));
+        let ok = patch(
+            &app,
+            &format!("/v1/tasks/{tid}"),
+            &a,
+            json!({"status": "done"}),
+            Some("\"1\""),
+        );
+        assert_eq!((ok.status, ok.header("etag")), (200, Some("\"2\"")));
+        let stale = patch(
+            &app,
+            &format!("/v1/tasks/{tid}"),
+            &a,
+            json!({"title": "late"}),
+            Some("\"1\""),
+        );
+        assert_eq!(stale.status, 412, "{backend}");
+        assert_eq!(
+            get(&app, &format!("/v1/tasks/{tid}"), &a).body["title"],
+            t["title"],
+            "the stale write changed nothing"
+        );
+        let analytics = get(&app, &format!("/v1/projects/{p}/analytics"), &a).body;
+        assert_eq!(
+            (
+                analytics["total"].as_i64(),
+                analytics["by_status"]["done"].as_i64()
+            ),
+            (Some(12), Some(1))
+        );
+
+        // Idempotent POST.
+        let key = [("idempotency-key", "k-123")];
+        let first = call(
+            "POST",
+            &app.url(&tasks),
+            Some(&a),
+            Some(json!({"title": "once"})),
+            &key,
+        );
+        let again = call(
+            "POST",
+            &app.url(&tasks),
+            Some(&a),
+            Some(json!({"title": "once"})),
+            &key,
+        );
+        assert_eq!((first.status, again.status), (201, 201));
+        assert_eq!(first.body["id"], again.body["id"], "{backend}");
+        assert_eq!(again.header("idempotent-replayed"), Some("true"));
+        let other = call(
+            "POST",
+            &app.url(&tasks),
+            Some(&a),
+            Some(json!({"title": "twice"})),
+            &key,
+        );
+        assert_eq!(other.status, 409);
+        assert_eq!(
+            get(&app, &format!("{tasks}?q=once"), &a).body["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
+
+#[test]
+fn api_keys_are_scoped() {
+    let app = App::spawn("sqlite");
+    let (a, _, _) = register(&app, "a@example.org");
+    let p = project(&app, &a, "P");
+    let key = post(
+        &app,
+        "/v1/api-keys",
+        &a,
+        json!({"name": "reporting", "scopes": ["read"]}),
+    );
+    assert_eq!(key.status, 201);
+    let k = key.body["key"].as_str().unwrap();
+    assert!(k.starts_with("pk_"));
+    assert_eq!(get(&app, &format!("/v1/projects/{p}/tasks"), k).status, 200);
+    assert_eq!(
+        post(
+            &app,
+            &format!("/v1/projects/{p}/tasks"),
+            k,
+            json!({"title": "x"})
+        )
+        .status,
+        403
+    );
+    assert_eq!(get(&app, "/v1/me", "pk_unknown").status, 401);
+}
+
+#[test]
+fn health_readiness_and_metrics() {
+    let app = App::spawn("sqlite");
+    let (a, _, _) = register(&app, "a@example.org");
+    get(&app, "/v1/projects", &a);
+    let ready = call("GET", &app.url("/readyz"), None, None, &[]);
+    assert_eq!(
+        (
+            ready.status,
+            ready.body["database"].as_str(),
+            ready.body["relay"].as_str()
+        ),
+        (200, Some("ok"), Some("disabled"))
+    );
+    assert!(
+        call("GET", &app.url("/healthz"), None, None, &[])
+            .header("x-request-id")
+            .is_some()
+    );
+    let m = call("GET", &app.url("/metrics"), None, None, &[]);
+    let text = m.body.as_str().unwrap();
+    assert!(text.contains("http_requests_total{service=\"task-api\",method=\"GET\",route=\"/v1/projects\",status=\"200\"} 1"), "{text}");
+    assert!(text.contains("task_api_outbox_backlog"), "{text}");
+}
