@@ -1152,6 +1152,35 @@ impl Store {
             .collect()
     }
 
+    /// Outbox rows written after `after` (an outbox id; `None`: from the start), oldest first,
+    /// sent or not: the feed of the live push stream.
+    pub async fn events_after(&self, after: Option<&str>, limit: i64) -> Result<Vec<OutboxEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, topic, event_key, payload FROM outbox WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxEvent {
+                    id: r.try_get("id")?,
+                    topic: r.try_get("topic")?,
+                    key: r.try_get("event_key")?,
+                    payload: r.try_get("payload")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The newest outbox id, where a new push-stream feed starts.
+    pub async fn last_event_id(&self) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT MAX(id) FROM outbox")
+            .fetch_one(&self.read)
+            .await?)
+    }
+
     pub async fn mark_sent(&self, ids: &[String]) -> Result<()> {
         let now = micros(Utc::now());
         let mut tx = self.begin().await?;

@@ -142,18 +142,24 @@ impl FromRequestParts<AppState> for Actor {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let header = parts
+        let token = match parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
+        {
+            Some(h) => h
+                .strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+                .ok_or_else(|| Problem::unauthorized("the Authorization scheme must be Bearer"))?
+                .trim()
+                .to_string(),
+            // Browsers' EventSource cannot send headers: the push stream also takes the token
+            // as `?access_token=`.
+            None => stream_token(parts).ok_or_else(|| {
                 Problem::unauthorized("send `Authorization: Bearer <access token or API key>`")
-            })?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .ok_or_else(|| Problem::unauthorized("the Authorization scheme must be Bearer"))?
-            .trim();
+            })?,
+        };
+        let token = token.as_str();
         if token.starts_with(API_KEY_PREFIX) {
             let (user_id, scopes) = state
                 .store
@@ -180,6 +186,18 @@ impl FromRequestParts<AppState> for Actor {
             scopes: None,
         })
     }
+}
+
+fn stream_token(parts: &Parts) -> Option<String> {
+    if parts.method != axum::http::Method::GET || !parts.uri.path().ends_with("/events") {
+        return None;
+    }
+    parts
+        .uri
+        .query()?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("access_token="))
+        .map(str::to_string)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod extract;
 pub mod problem;
+pub mod push;
 pub mod relay;
 pub mod routes;
 pub mod settings;
@@ -40,6 +41,10 @@ pub struct AppState {
     pub relay_status: watch::Receiver<relay::RelayStatus>,
     /// A hash to verify against when the account does not exist (constant-time-ish login).
     pub dummy_hash: String,
+    /// New events for the push stream (fed by `push::feed`).
+    pub push: tokio::sync::broadcast::Sender<push::Pushed>,
+    /// Becomes `true` when shutdown starts; long-lived responses end then.
+    pub draining: watch::Receiver<bool>,
 }
 
 /// The JWT key: `JWT_SECRET`, else a random key created once in the data folder (mode 0600).
@@ -151,6 +156,7 @@ pub fn router(state: AppState) -> Router {
             get(routes::projects::tasks).post(routes::projects::create_task),
         )
         .route("/projects/{id}/analytics", get(routes::projects::analytics))
+        .route("/projects/{id}/events", get(push::stream))
         .route(
             "/tasks/{id}",
             get(routes::tasks::get)
@@ -187,7 +193,12 @@ pub async fn serve(
     let store = Store::connect(&settings.database_url()).await?;
     let jwt = Jwt::new(&jwt_secret(&settings)?, settings.access_token_ttl_secs);
     let (status_tx, status_rx) = watch::channel::<relay::RelayStatus>("disabled".into());
+    // `draining` flips when shutdown starts (push streams end so connections can close);
+    // `stop` after the server finished (background tasks end).
+    let (draining_tx, draining) = watch::channel(false);
     let (stop_tx, stop_rx) = watch::channel(false);
+    let push_tx = push::channel();
+    let feeder = tokio::spawn(push::feed(store.clone(), push_tx.clone(), stop_rx.clone()));
     let relay = (!settings.kafka_bootstrap_servers.is_empty()).then(|| {
         let _ = status_tx.send("starting".into());
         tokio::spawn(relay::run(
@@ -207,12 +218,19 @@ pub async fn serve(
         telemetry,
         relay_status: status_rx,
         dummy_hash,
+        push: push_tx,
+        draining,
     };
     tracing::info!(addr = %listener.local_addr()?, backend = ?state.store.backend, "task API listening");
+    let shutdown = async move {
+        shutdown.await;
+        let _ = draining_tx.send(true);
+    };
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await?;
     let _ = stop_tx.send(true);
+    let _ = feeder.await;
     if let Some(r) = relay {
         let _ = r.await;
     }

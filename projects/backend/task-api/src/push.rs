@@ -1,0 +1,97 @@
+//! The live push stream: `GET /v1/projects/{id}/events` as Server-Sent Events.
+//!
+//! One feeder task tails the outbox table (every 100 ms) and broadcasts new events; each
+//! stream forwards its project's events. Tailing the table rather than hooking handlers means
+//! every instance of the API sees every write, also those of other instances on a shared
+//! PostgreSQL. Delivery is best effort (a slow client that falls behind gets a `resync`
+//! event and should reload); the outbox relay, not this stream, is the durable path.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::Stream;
+use tasks_domain::Store;
+use tokio::sync::{broadcast, watch};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::Actor;
+use crate::extract::Path;
+use crate::problem::ApiResult;
+
+/// An event as the stream forwards it.
+#[derive(Clone, Debug)]
+pub struct Pushed {
+    pub id: String,
+    pub project: String,
+    pub kind: String,
+    pub payload: String,
+}
+
+pub fn channel() -> broadcast::Sender<Pushed> {
+    broadcast::channel(1024).0
+}
+
+/// Tails the outbox until `shutdown` changes.
+pub async fn feed(
+    store: Store,
+    tx: broadcast::Sender<Pushed>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut last = store.last_event_id().await.ok().flatten();
+    loop {
+        match store.events_after(last.as_deref(), 500).await {
+            Ok(batch) => {
+                for e in batch {
+                    let kind = serde_json::from_str::<serde_json::Value>(&e.payload)
+                        .ok()
+                        .and_then(|v| v["type"].as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    last = Some(e.id.clone());
+                    let _ = tx.send(Pushed {
+                        id: e.id,
+                        project: e.key,
+                        kind,
+                        payload: e.payload,
+                    });
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "push feed cannot read the outbox"),
+        }
+        if tokio::time::timeout(Duration::from_millis(100), shutdown.changed())
+            .await
+            .is_ok()
+        {
+            break;
+        }
+    }
+}
+
+pub async fn stream(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(project): Path<Uuid>,
+) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    state.store.role(actor.user_id, project).await?;
+    let project = project.to_string();
+    let events = BroadcastStream::new(state.push.subscribe()).filter_map(move |r| match r {
+        Ok(e) if e.project == project => Some(Ok(SseEvent::default()
+            .id(e.id)
+            .event(e.kind)
+            .data(e.payload))),
+        Ok(_) => None,
+        Err(BroadcastStreamRecvError::Lagged(n)) => Some(Ok(SseEvent::default()
+            .event("resync")
+            .data(format!("{{\"missed\":{n}}}")))),
+    });
+    let mut draining = state.draining.clone();
+    let events = futures_util::StreamExt::take_until(events, async move {
+        let _ = draining.wait_for(|d| *d).await;
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}

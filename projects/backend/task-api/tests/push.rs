@@ -1,0 +1,110 @@
+//! The live push stream (SSE): members see their project's changes as they happen; strangers
+//! are refused; an open stream does not hold up a graceful shutdown.
+
+mod common;
+
+use std::io::BufRead;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// Reads `event:`/`data:` pairs from an SSE response into a channel.
+fn listen(url: String) -> mpsc::Receiver<(String, String)> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let res = http().get(&url).call().expect("stream opens");
+        assert_eq!(res.status(), 200);
+        let mut event = String::new();
+        for line in std::io::BufReader::new(res.into_body().into_reader()).lines() {
+            let Ok(line) = line else { break };
+            if let Some(e) = line.strip_prefix("event:") {
+                event = e.trim().to_string();
+            } else if let Some(d) = line.strip_prefix("data:")
+                && tx.send((event.clone(), d.trim().to_string())).is_err()
+            {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The project an event belongs to, whatever its type.
+fn project_of(e: &Value) -> Option<&str> {
+    let d = &e["data"];
+    d["task"]["project_id"]
+        .as_str()
+        .or(d["project"]["id"].as_str())
+        .or(d["project_id"].as_str())
+}
+
+#[test]
+fn members_receive_their_projects_changes_live() {
+    for backend in backends() {
+        let app = App::spawn(backend);
+        let (a, _, _) = register(&app, "a@example.org");
+        let (b, _, _) = register(&app, "b@example.org");
+        let p = project(&app, &a, "Live");
+        let other = project(&app, &a, "Other");
+        assert_eq!(
+            get(&app, &format!("/v1/projects/{p}/events"), &b).status,
+            404,
+            "strangers cannot listen"
+        );
+
+        let rx = listen(app.url(&format!("/v1/projects/{p}/events?access_token={a}")));
+        std::thread::sleep(Duration::from_millis(300));
+        task(&app, &a, &other, "elsewhere");
+        let t = task(&app, &a, &p, "here");
+        let id = t["id"].as_str().unwrap();
+        patch(
+            &app,
+            &format!("/v1/tasks/{id}"),
+            &a,
+            json!({"status": "done"}),
+            None,
+        );
+
+        // Collect until the completion; events from just before the subscription may lead.
+        let mut seen: Vec<(String, Value)> = Vec::new();
+        while !seen.iter().any(|(k, _)| k == "task.completed") {
+            let (kind, data) = rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("events within 10 s");
+            seen.push((kind, serde_json::from_str(&data).unwrap()));
+        }
+        let kinds: Vec<&str> = seen.iter().map(|(k, _)| k.as_str()).collect();
+        assert!(
+            seen.iter()
+                .any(|(k, e)| k == "task.created" && e["data"]["task"]["id"].as_str() == Some(id)),
+            "{backend}: {kinds:?}"
+        );
+        for (_, e) in &seen {
+            assert_eq!(
+                project_of(e),
+                Some(p.as_str()),
+                "{backend}: only this project's events"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_open_stream_does_not_block_graceful_shutdown() {
+    let mut app = App::spawn("sqlite");
+    let (a, _, _) = register(&app, "a@example.org");
+    let p = project(&app, &a, "Live");
+    let _rx = listen(app.url(&format!("/v1/projects/{p}/events?access_token={a}")));
+    std::thread::sleep(Duration::from_millis(300));
+    std::process::Command::new("kill")
+        .args(["-TERM", &app.child.id().to_string()])
+        .status()
+        .unwrap();
+    let start = std::time::Instant::now();
+    wait_until(Duration::from_secs(10), || {
+        app.child.try_wait().unwrap().is_some()
+    });
+    assert!(start.elapsed() < Duration::from_secs(5), "stopped promptly");
+}
