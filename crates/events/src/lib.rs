@@ -31,6 +31,7 @@ pub const SCHEMA_JSON: &str = include_str!("../schema/events.tasks.v1.json");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TaskStatus {
     Todo,
     InProgress,
@@ -39,6 +40,7 @@ pub enum TaskStatus {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Priority {
     Low,
     Medium,
@@ -48,6 +50,7 @@ pub enum Priority {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     Owner,
     Contributor,
@@ -56,6 +59,7 @@ pub enum Role {
 
 /// A task as it stands after the change (the wire form; the API's domain type converts to it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskSnapshot {
     pub id: Uuid,
     pub project_id: Uuid,
@@ -78,6 +82,7 @@ pub struct TaskSnapshot {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectSnapshot {
     pub id: Uuid,
     pub name: String,
@@ -90,6 +95,7 @@ pub struct ProjectSnapshot {
 
 /// A membership; `email` and `display_name` are PII that downstream consumers mask.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Membership {
     pub project_id: Uuid,
     pub user_id: Uuid,

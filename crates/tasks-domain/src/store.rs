@@ -26,6 +26,7 @@ pub const EVENT_SOURCE: &str = "/task-api";
 pub type Task = TaskSnapshot;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -34,6 +35,7 @@ pub struct User {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Project {
     #[serde(flatten)]
     pub project: ProjectSnapshot,
@@ -43,6 +45,7 @@ pub struct Project {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     pub user_id: Uuid,
     pub email: String,
@@ -66,12 +69,14 @@ pub struct TaskQuery {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Analytics {
     pub total: i64,
     pub by_status: HashMap<String, i64>,

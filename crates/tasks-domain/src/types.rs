@@ -9,6 +9,7 @@ pub use events::{Priority, Role, TaskStatus};
 
 /// One field-level problem: the JSON pointer of the field and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -125,6 +126,7 @@ fn check_position(checks: &mut Checks, p: f64) {
 /// Input of `create_task`, as the API receives it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewTask {
     pub title: String,
     #[serde(default)]
@@ -195,6 +197,7 @@ fn check_date(c: &mut Checks, d: Option<NaiveDate>) {
 /// A partial update: absent fields stay; `null` clears optional ones.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskPatch {
     #[serde(default)]
     pub title: Option<String>,
@@ -259,6 +262,7 @@ where
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewProject {
     pub name: String,
     #[serde(default)]
@@ -280,6 +284,7 @@ impl NewProject {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectPatch {
     #[serde(default)]
     pub name: Option<String>,

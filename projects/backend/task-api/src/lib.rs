@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod extract;
+pub mod openapi;
 pub mod problem;
 pub mod push;
 pub mod relay;
@@ -168,6 +169,16 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::metrics))
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(<openapi::ApiDoc as utoipa::OpenApi>::openapi()) }),
+        )
+        .merge(
+            <utoipa_scalar::Scalar<_> as utoipa_scalar::Servable<_>>::with_url(
+                "/docs",
+                <openapi::ApiDoc as utoipa::OpenApi>::openapi(),
+            ),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn(record_metrics))
         .layer(DefaultBodyLimit::max(s.body_limit_bytes))

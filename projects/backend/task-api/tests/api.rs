@@ -523,3 +523,40 @@ fn health_readiness_and_metrics() {
     assert!(text.contains("http_requests_total{service=\"task-api\",method=\"GET\",route=\"/v1/projects\",status=\"200\"} 1"), "{text}");
     assert!(text.contains("task_api_outbox_backlog"), "{text}");
 }
+
+#[test]
+fn openapi_document_describes_every_route() {
+    let app = App::spawn("sqlite");
+    let doc = call("GET", &app.url("/openapi.json"), None, None, &[]);
+    assert_eq!(doc.status, 200);
+    assert_eq!(doc.body["openapi"], "3.1.0");
+    let paths = doc.body["paths"].as_object().unwrap();
+    for p in [
+        "/v1/auth/register",
+        "/v1/auth/login",
+        "/v1/auth/refresh",
+        "/v1/auth/logout",
+        "/v1/me",
+        "/v1/api-keys",
+        "/v1/projects",
+        "/v1/projects/{id}",
+        "/v1/projects/{id}/members",
+        "/v1/projects/{id}/members/{user_id}",
+        "/v1/projects/{id}/tasks",
+        "/v1/projects/{id}/analytics",
+        "/v1/tasks/{id}",
+    ] {
+        assert!(paths.contains_key(p), "{p} is documented");
+    }
+    assert_eq!(
+        doc.body["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let docs = call("GET", &app.url("/docs"), None, None, &[]);
+    assert_eq!(docs.status, 200);
+    assert!(
+        docs.body.as_str().unwrap().contains("/openapi.json")
+            || docs.body.as_str().unwrap().contains("openapi"),
+        "the docs page loads the document"
+    );
+}

@@ -16,7 +16,7 @@ use crate::auth::{
 use crate::extract::Body;
 use crate::problem::{ApiResult, Problem};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Register {
     email: String,
@@ -25,20 +25,20 @@ pub struct Register {
     display_name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     email: String,
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     refresh_token: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Session {
     user: User,
     access_token: String,
@@ -64,6 +64,8 @@ async fn session(state: &AppState, user: User, family: Uuid) -> ApiResult<Sessio
     })
 }
 
+#[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = Register,
+    responses((status = 201, body = Session), (status = 409, body = Problem), (status = 422, body = Problem), (status = 400, body = Problem), (status = 415, body = Problem)))]
 pub async fn register(
     State(state): State<AppState>,
     Body(req): Body<Register>,
@@ -90,6 +92,8 @@ pub async fn register(
     ))
 }
 
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = Login,
+    responses((status = 200, body = Session), (status = 401, body = Problem), (status = 422, body = Problem), (status = 400, body = Problem), (status = 415, body = Problem)))]
 pub async fn login(
     State(state): State<AppState>,
     Body(req): Body<Login>,
@@ -118,6 +122,8 @@ pub async fn login(
     Ok(Json(session(&state, user, Uuid::now_v7()).await?))
 }
 
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = Session), (status = 401, body = Problem), (status = 422, body = Problem), (status = 400, body = Problem), (status = 415, body = Problem)))]
 pub async fn refresh(
     State(state): State<AppState>,
     Body(req): Body<RefreshRequest>,
@@ -140,6 +146,8 @@ pub async fn refresh(
     }
 }
 
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
+    responses((status = 204), (status = 422, body = Problem), (status = 400, body = Problem), (status = 415, body = Problem)))]
 pub async fn logout(
     State(state): State<AppState>,
     Body(req): Body<RefreshRequest>,
@@ -151,18 +159,20 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 401, body = Problem)))]
 pub async fn me(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<User>> {
     Ok(Json(state.store.user(actor.user_id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     name: String,
     scopes: Vec<Scope>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedApiKey {
     id: Uuid,
     name: String,
@@ -171,6 +181,8 @@ pub struct CreatedApiKey {
     key: String,
 }
 
+#[utoipa::path(post, path = "/v1/api-keys", tag = "auth", security(("bearer" = [])), request_body = NewApiKey,
+    responses((status = 201, body = CreatedApiKey), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 400, body = Problem), (status = 415, body = Problem)))]
 pub async fn create_api_key(
     State(state): State<AppState>,
     actor: Actor,

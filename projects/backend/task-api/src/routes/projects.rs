@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use events::TaskSnapshot;
 use serde::{Deserialize, Serialize};
 use tasks_domain::{
     Analytics, Checks, Email, Member, NewProject, NewTask, Page, Project, ProjectPatch, Role,
@@ -14,13 +15,18 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::extract::{Body, IfMatch, JsonBytes, Path, Query, etag, parse};
-use crate::problem::ApiResult;
+use crate::problem::{ApiResult, Problem};
 use crate::routes::idempotent;
 
+#[utoipa::path(get, path = "/v1/projects", tag = "projects", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Project>), (status = 401, body = Problem)))]
 pub async fn list(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Vec<Project>>> {
     Ok(Json(state.store.list_projects(actor.user_id).await?))
 }
 
+#[utoipa::path(post, path = "/v1/projects", tag = "projects", security(("bearer" = [])), request_body = NewProject,
+    params(("Idempotency-Key" = Option<String>, Header, description = "replays the first response of a retried POST")),
+    responses((status = 201, body = Project), (status = 409, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     actor: Actor,
@@ -45,6 +51,8 @@ pub async fn create(
     .await
 }
 
+#[utoipa::path(get, path = "/v1/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path, description = "project id")),
+    responses((status = 200, body = Project), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
 pub async fn get(
     State(state): State<AppState>,
     actor: Actor,
@@ -54,6 +62,9 @@ pub async fn get(
     Ok(with_etag(p.version, Json(p)))
 }
 
+#[utoipa::path(patch, path = "/v1/projects/{id}", tag = "projects", security(("bearer" = [])), request_body = ProjectPatch,
+    params(("id" = Uuid, Path, description = "project id"), ("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
+    responses((status = 200, body = Project), (status = 412, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
 pub async fn update(
     State(state): State<AppState>,
     actor: Actor,
@@ -68,6 +79,8 @@ pub async fn update(
     Ok(with_etag(p.version, Json(p)))
 }
 
+#[utoipa::path(delete, path = "/v1/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path, description = "project id")),
+    responses((status = 204), (status = 403, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
 pub async fn delete(
     State(state): State<AppState>,
     actor: Actor,
@@ -77,6 +90,8 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/v1/projects/{id}/members", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "project id")),
+    responses((status = 200, body = Vec<Member>), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
 pub async fn members(
     State(state): State<AppState>,
     actor: Actor,
@@ -85,13 +100,15 @@ pub async fn members(
     Ok(Json(state.store.members(actor.user_id, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutMember {
     email: String,
     role: Role,
 }
 
+#[utoipa::path(put, path = "/v1/projects/{id}/members", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "project id")), request_body = PutMember,
+    responses((status = 200, body = Member), (status = 409, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
 /// Invite an existing account by e-mail, or change its role (owner only).
 pub async fn put_member(
     State(state): State<AppState>,
@@ -110,6 +127,9 @@ pub async fn put_member(
     ))
 }
 
+#[utoipa::path(delete, path = "/v1/projects/{id}/members/{user_id}", tag = "members", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "project id"), ("user_id" = Uuid, Path, description = "member")),
+    responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
 pub async fn remove_member(
     State(state): State<AppState>,
     actor: Actor,
@@ -119,7 +139,8 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     #[serde(default)]
@@ -142,6 +163,9 @@ pub struct ListParams {
 
 pub const MAX_PAGE: usize = 100;
 
+#[utoipa::path(get, path = "/v1/projects/{id}/tasks", tag = "tasks", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "project id"), ListParams),
+    responses((status = 200, body = Page<TaskSnapshot>), (status = 422, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
 pub async fn tasks(
     State(state): State<AppState>,
     actor: Actor,
@@ -174,6 +198,9 @@ pub async fn tasks(
     ))
 }
 
+#[utoipa::path(post, path = "/v1/projects/{id}/tasks", tag = "tasks", security(("bearer" = [])), request_body = NewTask,
+    params(("id" = Uuid, Path, description = "project id"), ("Idempotency-Key" = Option<String>, Header, description = "replays the first response of a retried POST")),
+    responses((status = 201, body = TaskSnapshot), (status = 409, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
 pub async fn create_task(
     State(state): State<AppState>,
     actor: Actor,
@@ -196,13 +223,15 @@ pub async fn create_task(
     .await
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AnalyticsView {
     project_id: Uuid,
     #[serde(flatten)]
     analytics: Analytics,
 }
 
+#[utoipa::path(get, path = "/v1/projects/{id}/analytics", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path, description = "project id")),
+    responses((status = 200, body = AnalyticsView), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
 pub async fn analytics(
     State(state): State<AppState>,
     actor: Actor,

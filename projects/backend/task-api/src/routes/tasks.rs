@@ -4,15 +4,18 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use events::TaskSnapshot;
 use tasks_domain::TaskPatch;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Actor;
 use crate::extract::{Body, IfMatch, Path};
-use crate::problem::ApiResult;
+use crate::problem::{ApiResult, Problem};
 use crate::routes::projects::with_etag;
 
+#[utoipa::path(get, path = "/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "task id")),
+    responses((status = 200, body = TaskSnapshot, headers(("ETag" = String))), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
 pub async fn get(
     State(state): State<AppState>,
     actor: Actor,
@@ -22,6 +25,9 @@ pub async fn get(
     Ok(with_etag(t.version, Json(t)))
 }
 
+#[utoipa::path(patch, path = "/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])), request_body = TaskPatch,
+    params(("id" = Uuid, Path, description = "task id"), ("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
+    responses((status = 200, body = TaskSnapshot), (status = 412, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
 pub async fn update(
     State(state): State<AppState>,
     actor: Actor,
@@ -33,6 +39,9 @@ pub async fn update(
     Ok(with_etag(t.version, Json(t)))
 }
 
+#[utoipa::path(delete, path = "/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "task id"), ("If-Match" = Option<String>, Header, description = "ETag of the version being deleted")),
+    responses((status = 204), (status = 403, body = Problem), (status = 412, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
 pub async fn delete(
     State(state): State<AppState>,
     actor: Actor,
