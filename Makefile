@@ -36,9 +36,10 @@ unit: ## Unit, integration and doc tests of the workspace, with a throwaway Post
 validate: ## Catalog, lifecycle documents and links
 	$(PORTFOLIO) validate
 
-test: bootstrap lint validate ## Everything CI runs: tools, lint, validate, project tests, unit tests
+test: bootstrap lint validate ## Everything CI runs: tools, lint, validate, project tests, API fuzzing, unit tests
 	$(PORTFOLIO) bootstrap --check
 	scripts/with-postgres.sh $(PORTFOLIO) test -j $(JOBS)
+	bash scripts/schemathesis.sh
 	$(MAKE) --no-print-directory unit
 
 bench: ## Performance figures of the platform (see README)

@@ -1280,7 +1280,7 @@ fn encode_cursor(position: f64, id: &str) -> String {
 }
 
 fn decode_cursor(cursor: &str) -> Option<(f64, String)> {
-    if !cursor.len().is_multiple_of(2) || cursor.len() > 200 {
+    if !cursor.is_ascii() || !cursor.len().is_multiple_of(2) || cursor.len() > 200 {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..cursor.len())
@@ -1305,7 +1305,7 @@ mod tests {
         let id = Uuid::now_v7().to_string();
         let c = encode_cursor(2048.5, &id);
         assert_eq!(decode_cursor(&c), Some((2048.5, id)));
-        for bad in ["", "zz", "abc", "00", &"ab".repeat(150)] {
+        for bad in ["", "zz", "abc", "00", &"ab".repeat(150), "aéa", "é1"] {
             assert_eq!(decode_cursor(bad), None, "{bad}");
         }
     }

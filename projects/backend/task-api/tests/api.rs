@@ -330,6 +330,11 @@ fn bad_input_is_a_problem_document_and_writes_nothing() {
         assert_eq!(get(&app, &format!("{tasks}?limit=100000"), &a).status, 422);
         assert_eq!(get(&app, &format!("{tasks}?limit=-1"), &a).status, 422);
         assert_eq!(get(&app, &format!("{tasks}?cursor=zz"), &a).status, 422);
+        assert_eq!(
+            get(&app, &format!("{tasks}?cursor=a%C3%A9a"), &a).status,
+            422,
+            "non-ASCII cursor (found by schemathesis)"
+        );
         assert_eq!(get(&app, &format!("{tasks}?sort=sideways"), &a).status, 422);
         assert_eq!(get(&app, "/v1/nowhere", &a).status, 404);
 

@@ -65,7 +65,7 @@ async fn session(state: &AppState, user: User, family: Uuid) -> ApiResult<Sessio
 }
 
 #[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = Register,
-    responses((status = 201, body = Session), (status = 409, body = Problem), (status = 422, body = Problem), (status = 400, body = Problem), (status = 415, body = Problem)))]
+    responses((status = 201, body = Session), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json")))]
 pub async fn register(
     State(state): State<AppState>,
     Body(req): Body<Register>,
@@ -93,7 +93,7 @@ pub async fn register(
 }
 
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = Login,
-    responses((status = 200, body = Session), (status = 401, body = Problem), (status = 422, body = Problem), (status = 400, body = Problem), (status = 415, body = Problem)))]
+    responses((status = 200, body = Session), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json")))]
 pub async fn login(
     State(state): State<AppState>,
     Body(req): Body<Login>,
@@ -123,7 +123,7 @@ pub async fn login(
 }
 
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = Session), (status = 401, body = Problem), (status = 422, body = Problem), (status = 400, body = Problem), (status = 415, body = Problem)))]
+    responses((status = 200, body = Session), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json")))]
 pub async fn refresh(
     State(state): State<AppState>,
     Body(req): Body<RefreshRequest>,
@@ -147,7 +147,7 @@ pub async fn refresh(
 }
 
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
-    responses((status = 204), (status = 422, body = Problem), (status = 400, body = Problem), (status = 415, body = Problem)))]
+    responses((status = 204), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json")))]
 pub async fn logout(
     State(state): State<AppState>,
     Body(req): Body<RefreshRequest>,
@@ -160,7 +160,7 @@ pub async fn logout(
 }
 
 #[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 401, body = Problem)))]
+    responses((status = 200, body = User), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn me(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<User>> {
     Ok(Json(state.store.user(actor.user_id).await?))
 }
@@ -182,7 +182,7 @@ pub struct CreatedApiKey {
 }
 
 #[utoipa::path(post, path = "/v1/api-keys", tag = "auth", security(("bearer" = [])), request_body = NewApiKey,
-    responses((status = 201, body = CreatedApiKey), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 400, body = Problem), (status = 415, body = Problem)))]
+    responses((status = 201, body = CreatedApiKey), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_api_key(
     State(state): State<AppState>,
     actor: Actor,

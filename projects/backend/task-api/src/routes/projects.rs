@@ -19,14 +19,14 @@ use crate::problem::{ApiResult, Problem};
 use crate::routes::idempotent;
 
 #[utoipa::path(get, path = "/v1/projects", tag = "projects", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Project>), (status = 401, body = Problem)))]
+    responses((status = 200, body = Vec<Project>), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Vec<Project>>> {
     Ok(Json(state.store.list_projects(actor.user_id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/projects", tag = "projects", security(("bearer" = [])), request_body = NewProject,
     params(("Idempotency-Key" = Option<String>, Header, description = "replays the first response of a retried POST")),
-    responses((status = 201, body = Project), (status = 409, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
+    responses((status = 201, body = Project), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
     actor: Actor,
@@ -52,7 +52,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, body = Project), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
+    responses((status = 200, body = Project), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
     actor: Actor,
@@ -64,7 +64,7 @@ pub async fn get(
 
 #[utoipa::path(patch, path = "/v1/projects/{id}", tag = "projects", security(("bearer" = [])), request_body = ProjectPatch,
     params(("id" = Uuid, Path, description = "project id"), ("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
-    responses((status = 200, body = Project), (status = 412, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
+    responses((status = 200, body = Project), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
     State(state): State<AppState>,
     actor: Actor,
@@ -80,7 +80,7 @@ pub async fn update(
 }
 
 #[utoipa::path(delete, path = "/v1/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 204), (status = 403, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
+    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     State(state): State<AppState>,
     actor: Actor,
@@ -91,7 +91,7 @@ pub async fn delete(
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}/members", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, body = Vec<Member>), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
+    responses((status = 200, body = Vec<Member>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn members(
     State(state): State<AppState>,
     actor: Actor,
@@ -108,7 +108,7 @@ pub struct PutMember {
 }
 
 #[utoipa::path(put, path = "/v1/projects/{id}/members", tag = "members", security(("bearer" = [])), params(("id" = Uuid, Path, description = "project id")), request_body = PutMember,
-    responses((status = 200, body = Member), (status = 409, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
+    responses((status = 200, body = Member), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json")))]
 /// Invite an existing account by e-mail, or change its role (owner only).
 pub async fn put_member(
     State(state): State<AppState>,
@@ -129,7 +129,7 @@ pub async fn put_member(
 
 #[utoipa::path(delete, path = "/v1/projects/{id}/members/{user_id}", tag = "members", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "project id"), ("user_id" = Uuid, Path, description = "member")),
-    responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
+    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_member(
     State(state): State<AppState>,
     actor: Actor,
@@ -165,7 +165,7 @@ pub const MAX_PAGE: usize = 100;
 
 #[utoipa::path(get, path = "/v1/projects/{id}/tasks", tag = "tasks", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "project id"), ListParams),
-    responses((status = 200, body = Page<TaskSnapshot>), (status = 422, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
+    responses((status = 200, body = Page<TaskSnapshot>), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn tasks(
     State(state): State<AppState>,
     actor: Actor,
@@ -200,7 +200,7 @@ pub async fn tasks(
 
 #[utoipa::path(post, path = "/v1/projects/{id}/tasks", tag = "tasks", security(("bearer" = [])), request_body = NewTask,
     params(("id" = Uuid, Path, description = "project id"), ("Idempotency-Key" = Option<String>, Header, description = "replays the first response of a retried POST")),
-    responses((status = 201, body = TaskSnapshot), (status = 409, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
+    responses((status = 201, body = TaskSnapshot), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_task(
     State(state): State<AppState>,
     actor: Actor,
@@ -231,7 +231,7 @@ pub struct AnalyticsView {
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}/analytics", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, body = AnalyticsView), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
+    responses((status = 200, body = AnalyticsView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn analytics(
     State(state): State<AppState>,
     actor: Actor,

@@ -15,7 +15,7 @@ use crate::problem::{ApiResult, Problem};
 use crate::routes::projects::with_etag;
 
 #[utoipa::path(get, path = "/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "task id")),
-    responses((status = 200, body = TaskSnapshot, headers(("ETag" = String))), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
+    responses((status = 200, body = TaskSnapshot, headers(("ETag" = String))), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
     actor: Actor,
@@ -27,7 +27,7 @@ pub async fn get(
 
 #[utoipa::path(patch, path = "/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])), request_body = TaskPatch,
     params(("id" = Uuid, Path, description = "task id"), ("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
-    responses((status = 200, body = TaskSnapshot), (status = 412, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
+    responses((status = 200, body = TaskSnapshot), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
     State(state): State<AppState>,
     actor: Actor,
@@ -41,7 +41,7 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "task id"), ("If-Match" = Option<String>, Header, description = "ETag of the version being deleted")),
-    responses((status = 204), (status = 403, body = Problem), (status = 412, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 400, body = Problem)))]
+    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     State(state): State<AppState>,
     actor: Actor,
