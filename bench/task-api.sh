@@ -4,7 +4,8 @@
 #   bash bench/task-api.sh [SECONDS]
 # Uses Debian's wrk (installed when missing) on the same 2-core machine as the server, so the
 # figures include the load generator's share of the CPU. The outbox relay is off (no broker):
-# the POST figure includes the outbox insert, not the publish.
+# the POST figure includes the outbox insert, not the publish. Rate limits are off (one client
+# IP would otherwise be throttled at 500 requests/s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -21,7 +22,7 @@ run_one() { # $1 = label, $2 = DATABASE_URL (empty: SQLite)
   work=$(mktemp -d)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   DATABASE_URL=$db PORTFOLIO_DATA_DIR=$work KAFKA_BOOTSTRAP_SERVERS= JWT_SECRET=bench-secret-bench-secret-bench-secret \
-    TASK_API_ADDR=127.0.0.1:$port RUST_LOG=error "$bin" >"$work/api.log" 2>&1 &
+    TASK_API_RATE_LIMIT_PER_IP=0 TASK_API_RATE_LIMIT_PER_USER=0 TASK_API_ADDR=127.0.0.1:$port RUST_LOG=error "$bin" >"$work/api.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
   local base=http://127.0.0.1:$port/v1

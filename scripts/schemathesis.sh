@@ -16,7 +16,7 @@ cargo build -q --locked -p task-api
 bin=${CARGO_TARGET_DIR:-target}/debug/task-api
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-PORTFOLIO_DATA_DIR=$work KAFKA_BOOTSTRAP_SERVERS= JWT_SECRET=schemathesis-secret-schemathesis-secret \
+TASK_API_RATE_LIMIT_PER_IP=0 TASK_API_RATE_LIMIT_PER_USER=0 PORTFOLIO_DATA_DIR=$work KAFKA_BOOTSTRAP_SERVERS= JWT_SECRET=schemathesis-secret-schemathesis-secret \
   TASK_API_ADDR=127.0.0.1:$port RUST_LOG=error "$bin" >"$work/api.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT

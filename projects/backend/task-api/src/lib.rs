@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod extract;
+pub mod limits;
 pub mod openapi;
 pub mod problem;
 pub mod push;
@@ -181,6 +182,10 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            limits::Limits::new(s.rate_limit_per_ip, s.rate_limit_per_user),
+            limits::enforce,
+        ))
         .layer(middleware::from_fn(record_metrics))
         .layer(DefaultBodyLimit::max(s.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -248,9 +253,12 @@ pub async fn serve(
         shutdown.await;
         let _ = draining_tx.send(true);
     };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     let _ = stop_tx.send(true);
     let _ = feeder.await;
     if let Some(r) = relay {

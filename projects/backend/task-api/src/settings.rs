@@ -30,6 +30,10 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     /// `TASK_API_RELAY_INTERVAL_MS`: how often the relay looks for new outbox rows when idle.
     pub relay_interval_ms: u64,
+    /// `TASK_API_RATE_LIMIT_PER_IP`: requests per second per client IP (burst: twice); 0 = off.
+    pub rate_limit_per_ip: u32,
+    /// `TASK_API_RATE_LIMIT_PER_USER`: requests per second per user or API key; 0 = off.
+    pub rate_limit_per_user: u32,
 }
 
 impl Default for Settings {
@@ -46,6 +50,8 @@ impl Default for Settings {
             body_limit_bytes: 64 * 1024,
             request_timeout_secs: 10,
             relay_interval_ms: 50,
+            rate_limit_per_ip: 500,
+            rate_limit_per_user: 200,
         }
     }
 }

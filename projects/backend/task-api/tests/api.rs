@@ -565,3 +565,37 @@ fn openapi_document_describes_every_route() {
         "the docs page loads the document"
     );
 }
+
+#[test]
+fn rate_limits_answer_429_with_retry_after_per_user() {
+    let app = App::spawn_with(
+        "sqlite",
+        Options {
+            env: vec![("TASK_API_RATE_LIMIT_PER_USER", "5".into())],
+            ..Default::default()
+        },
+    );
+    let (a, _, _) = register(&app, "a@example.org");
+    let (b, _, _) = register(&app, "b@example.org");
+    let statuses: Vec<u16> = (0..30).map(|_| get(&app, "/v1/me", &a).status).collect();
+    assert!(
+        statuses.contains(&200) && statuses.contains(&429),
+        "{statuses:?}"
+    );
+    let limited = get(&app, "/v1/me", &a);
+    assert_eq!(limited.status, 429);
+    assert!(
+        limited
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().unwrap() >= 1)
+    );
+    assert_eq!(
+        limited.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert_eq!(
+        get(&app, "/v1/me", &b).status,
+        200,
+        "another user has their own bucket"
+    );
+}
