@@ -195,6 +195,33 @@ pub struct Store {
     read: AnyPool,
     write: AnyPool,
     pub backend: Backend,
+    cache: ReadCache,
+}
+
+/// Hot reads kept in memory: tasks by id and memberships. Invalidated by this instance's
+/// writes at once, and by every instance's events through [`Store::observe`] (the API's
+/// outbox feed, within ~100 ms); entries also expire after a minute, which bounds staleness if
+/// an invalidation is missed.
+#[derive(Clone)]
+struct ReadCache {
+    tasks: moka::sync::Cache<Uuid, Task>,
+    roles: moka::sync::Cache<(Uuid, Uuid), Role>,
+}
+
+impl ReadCache {
+    fn new() -> ReadCache {
+        let ttl = std::time::Duration::from_secs(60);
+        ReadCache {
+            tasks: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
+                .build(),
+            roles: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
+                .build(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,6 +281,7 @@ impl Store {
                     read,
                     write,
                     backend,
+                    cache: ReadCache::new(),
                 }
             }
             Backend::Postgres => {
@@ -265,6 +293,7 @@ impl Store {
                     read: pool.clone(),
                     write: pool,
                     backend,
+                    cache: ReadCache::new(),
                 }
             }
         };
@@ -458,13 +487,40 @@ impl Store {
 
     /// The actor's role in a project; `NotFound` when not a member (or no such project).
     pub async fn role(&self, actor: Uuid, project_id: Uuid) -> Result<Role> {
+        if let Some(role) = self.cache.roles.get(&(project_id, actor)) {
+            return Ok(role);
+        }
         let role: Option<String> =
             sqlx::query_scalar("SELECT role FROM members WHERE project_id = $1 AND user_id = $2")
                 .bind(project_id.to_string())
                 .bind(actor.to_string())
                 .fetch_optional(&self.read)
                 .await?;
-        enum_from(&role.ok_or(DomainError::NotFound)?)
+        let role: Role = enum_from(&role.ok_or(DomainError::NotFound)?)?;
+        self.cache.roles.insert((project_id, actor), role);
+        Ok(role)
+    }
+
+    /// Drops cached entries an event makes stale (events of other instances included).
+    pub fn observe(&self, data: &EventData) {
+        match data {
+            EventData::TaskCreated { task }
+            | EventData::TaskUpdated { task, .. }
+            | EventData::TaskCompleted { task } => self.cache.tasks.invalidate(&task.id),
+            EventData::TaskDeleted { task_id, .. } => self.cache.tasks.invalidate(task_id),
+            EventData::MemberAdded(m) | EventData::MemberRoleChanged(m) => {
+                self.cache.roles.invalidate(&(m.project_id, m.user_id))
+            }
+            EventData::MemberRemoved {
+                project_id,
+                user_id,
+            } => self.cache.roles.invalidate(&(*project_id, *user_id)),
+            EventData::ProjectDeleted { .. } => {
+                self.cache.roles.invalidate_all();
+                self.cache.tasks.invalidate_all();
+            }
+            EventData::ProjectCreated { .. } | EventData::ProjectUpdated { .. } => {}
+        }
     }
 
     async fn role_in(tx: &mut Tx, actor: Uuid, project_id: Uuid) -> Result<Role> {
@@ -648,6 +704,8 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.cache.roles.invalidate_all();
+        self.cache.tasks.invalidate_all();
         Ok(())
     }
 
@@ -735,6 +793,7 @@ impl Store {
         };
         Self::outbox(&mut tx, data, now).await?;
         tx.commit().await?;
+        self.cache.roles.invalidate(&(project_id, user.id));
         Ok(Member {
             user_id: user.id,
             email: user.email,
@@ -771,6 +830,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.cache.roles.invalidate(&(project_id, user_id));
         Ok(())
     }
 
@@ -855,6 +915,10 @@ impl Store {
     }
 
     pub async fn task(&self, actor: Uuid, id: Uuid) -> Result<Task> {
+        if let Some(task) = self.cache.tasks.get(&id) {
+            self.role(actor, task.project_id).await?;
+            return Ok(task);
+        }
         let row = sqlx::query(&format!(
             "SELECT {} FROM tasks t JOIN members m ON m.project_id = t.project_id AND m.user_id = $2 WHERE t.id = $1",
             TASK_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
@@ -864,7 +928,9 @@ impl Store {
         .fetch_optional(&self.read)
         .await?
         .ok_or(DomainError::NotFound)?;
-        task_from(&row)
+        let task = task_from(&row)?;
+        self.cache.tasks.insert(id, task.clone());
+        Ok(task)
     }
 
     pub async fn list_tasks(
@@ -1057,6 +1123,7 @@ impl Store {
         };
         Self::outbox(&mut tx, data, now).await?;
         tx.commit().await?;
+        self.cache.tasks.invalidate(&id);
         Ok(task)
     }
 
@@ -1087,6 +1154,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.cache.tasks.invalidate(&id);
         Ok(())
     }
 

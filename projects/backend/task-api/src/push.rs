@@ -48,9 +48,13 @@ pub async fn feed(
         match store.events_after(last.as_deref(), 500).await {
             Ok(batch) => {
                 for e in batch {
-                    let kind = serde_json::from_str::<serde_json::Value>(&e.payload)
-                        .ok()
-                        .and_then(|v| v["type"].as_str().map(str::to_string))
+                    let event = serde_json::from_str::<events::Event>(&e.payload).ok();
+                    // Every instance sees every write here, so this is where caches hear of them.
+                    if let Some(ev) = &event {
+                        store.observe(&ev.data);
+                    }
+                    let kind = event
+                        .map(|ev| ev.event_type().to_string())
                         .unwrap_or_default();
                     last = Some(e.id.clone());
                     let _ = tx.send(Pushed {

@@ -599,3 +599,56 @@ fn rate_limits_answer_429_with_retry_after_per_user() {
         "another user has their own bucket"
     );
 }
+
+#[test]
+fn caches_of_several_instances_follow_each_others_writes() {
+    if !backends().contains(&"postgres") {
+        return; // several instances need a shared server database
+    }
+    let a_app = App::spawn("postgres");
+    let b_app = App::spawn_with(
+        "postgres",
+        Options {
+            database_url: Some(a_app.database_url.clone()),
+            ..Default::default()
+        },
+    );
+    let (a, _, _) = register(&a_app, "a@example.org");
+    let (b, _, b_id) = register(&a_app, "b@example.org");
+    let p = project(&a_app, &a, "Shared");
+    let t = task(&a_app, &a, &p, "v1");
+    let tid = t["id"].as_str().unwrap();
+    call(
+        "PUT",
+        &a_app.url(&format!("/v1/projects/{p}/members")),
+        Some(&a),
+        Some(json!({"email": "b@example.org", "role": "viewer"})),
+        &[],
+    );
+    // Warm instance B's cache, then change the task and the membership through instance A.
+    assert_eq!(
+        get(&b_app, &format!("/v1/tasks/{tid}"), &b).body["title"],
+        "v1"
+    );
+    assert_eq!(
+        patch(
+            &a_app,
+            &format!("/v1/tasks/{tid}"),
+            &a,
+            json!({"title": "v2"}),
+            None
+        )
+        .status,
+        200
+    );
+    wait_until(Duration::from_secs(5), || {
+        get(&b_app, &format!("/v1/tasks/{tid}"), &b).body["title"] == "v2"
+    });
+    assert_eq!(
+        delete(&a_app, &format!("/v1/projects/{p}/members/{b_id}"), &a).status,
+        204
+    );
+    wait_until(Duration::from_secs(5), || {
+        get(&b_app, &format!("/v1/tasks/{tid}"), &b).status == 404
+    });
+}

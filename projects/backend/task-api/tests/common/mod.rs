@@ -108,6 +108,8 @@ pub struct App {
 pub struct Options {
     pub kafka: Option<String>,
     pub env: Vec<(&'static str, String)>,
+    /// Share another instance's database.
+    pub database_url: Option<String>,
 }
 
 impl App {
@@ -117,9 +119,10 @@ impl App {
 
     pub fn spawn_with(backend: &'static str, opts: Options) -> App {
         let data = tempfile::tempdir().unwrap();
-        let database_url = match backend {
-            "sqlite" => format!("sqlite://{}/tasks.db", data.path().display()),
-            _ => fresh_pg_database(),
+        let database_url = match (opts.database_url, backend) {
+            (Some(url), _) => url,
+            (None, "sqlite") => format!("sqlite://{}/tasks.db", data.path().display()),
+            (None, _) => fresh_pg_database(),
         };
         let mut env: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), database_url.clone()),
