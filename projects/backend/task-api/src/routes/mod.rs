@@ -41,7 +41,11 @@ where
             Some(k.to_string())
         }
     };
-    let hash = sha256_hex(&format!("{what}\n{}", String::from_utf8_lossy(body)));
+    // Only requests that carry a key pay for hashing and the lookup.
+    let hash = key
+        .as_ref()
+        .map(|_| sha256_hex(&format!("{what}\n{}", String::from_utf8_lossy(body))))
+        .unwrap_or_default();
     if let Some(k) = &key
         && let Some((status, stored)) = state
             .store
