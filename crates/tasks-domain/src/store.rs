@@ -866,28 +866,14 @@ impl Store {
         project_id: Uuid,
         input: ValidNewTask,
     ) -> Result<Task> {
+        // The hottest write, in four round trips: the membership check and the next position
+        // are part of the INSERT itself, so they hold atomically with it.
         let mut tx = self.begin().await?;
-        // The role and the next position in one round trip: this is the hottest write.
-        let row = sqlx::query(
-            "SELECT m.role, (SELECT MAX(t.position) FROM tasks t WHERE t.project_id = $1) AS max_position \
-             FROM members m WHERE m.project_id = $1 AND m.user_id = $2",
-        )
-        .bind(project_id.to_string())
-        .bind(actor.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(DomainError::NotFound)?;
-        let role: Role = enum_from(&row.try_get::<String, _>("role")?)?;
-        if role == Role::Viewer {
-            return Err(DomainError::Forbidden("viewers cannot change this project"));
+        if input.assignee_id.is_some() {
+            Self::check_assignee(&mut tx, project_id, input.assignee_id).await?;
         }
-        Self::check_assignee(&mut tx, project_id, input.assignee_id).await?;
-        let max: Option<f64> = row.try_get("max_position")?;
-        let position = input
-            .position
-            .unwrap_or_else(|| max.map_or(1024.0, |m| m + 1024.0));
         let now = Utc::now();
-        let task = TaskSnapshot {
+        let mut task = TaskSnapshot {
             id: Uuid::now_v7(),
             project_id,
             title: input.title,
@@ -897,29 +883,47 @@ impl Store {
             due_date: input.due_date,
             assignee_id: input.assignee_id,
             labels: input.labels,
-            position,
+            position: 0.0,
             version: 1,
             created_at: now,
             updated_at: now,
             completed_at: (input.status == TaskStatus::Done).then_some(now),
         };
-        sqlx::query(&format!("INSERT INTO tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"))
-            .bind(task.id.to_string())
-            .bind(project_id.to_string())
-            .bind(&task.title)
-            .bind(task.description.clone())
-            .bind(enum_str(&task.status))
-            .bind(enum_str(&task.priority))
-            .bind(task.due_date.map(|d| d.to_string()))
-            .bind(task.assignee_id.map(|a| a.to_string()))
-            .bind(serde_json::to_string(&task.labels).expect("labels serialise"))
-            .bind(task.position)
-            .bind(task.version)
-            .bind(micros(now))
-            .bind(micros(now))
-            .bind(task.completed_at.map(micros))
-            .execute(&mut *tx)
-            .await?;
+        let inserted: Option<f64> = sqlx::query_scalar(&format!(
+            "INSERT INTO tasks ({TASK_COLUMNS}) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                    COALESCE($10, (SELECT MAX(t.position) FROM tasks t WHERE t.project_id = $2) + 1024.0, 1024.0), \
+                    $11, $12, $13, $14 \
+             WHERE EXISTS (SELECT 1 FROM members m WHERE m.project_id = $2 AND m.user_id = $15 AND m.role <> 'viewer') \
+             RETURNING position"
+        ))
+        .bind(task.id.to_string())
+        .bind(project_id.to_string())
+        .bind(&task.title)
+        .bind(task.description.clone())
+        .bind(enum_str(&task.status))
+        .bind(enum_str(&task.priority))
+        .bind(task.due_date.map(|d| d.to_string()))
+        .bind(task.assignee_id.map(|a| a.to_string()))
+        .bind(serde_json::to_string(&task.labels).expect("labels serialise"))
+        .bind(input.position)
+        .bind(task.version)
+        .bind(micros(now))
+        .bind(micros(now))
+        .bind(task.completed_at.map(micros))
+        .bind(actor.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(position) = inserted else {
+            // Not inserted: say why (not a member → 404, viewer → 403).
+            drop(tx);
+            self.cache.roles.invalidate(&(project_id, actor));
+            return Err(match self.role(actor, project_id).await? {
+                Role::Viewer => DomainError::Forbidden("viewers cannot change this project"),
+                _ => DomainError::Conflict("the project changed during the request; retry"),
+            });
+        };
+        task.position = position;
         Self::outbox(&mut tx, EventData::TaskCreated { task: task.clone() }, now).await?;
         tx.commit().await?;
         Ok(task)
