@@ -1054,43 +1054,27 @@ impl Store {
         }
         let before = task.clone();
         let mut changed: Vec<String> = Vec::new();
-        let mut note = |name: &str, differs: bool| {
-            if differs {
-                changed.push(name.to_string());
-            }
-        };
-        if let Some(t) = patch.title {
-            note("title", t != task.title);
-            task.title = t;
+        // Each present field replaces the stored one; the names of real changes go in the event.
+        macro_rules! apply {
+            ($($field:ident),*) => {$(
+                if let Some(v) = patch.$field {
+                    if v != task.$field {
+                        changed.push(stringify!($field).into());
+                    }
+                    task.$field = v;
+                }
+            )*};
         }
-        if let Some(d) = patch.description {
-            note("description", d != task.description);
-            task.description = d;
-        }
-        if let Some(s) = patch.status {
-            note("status", s != task.status);
-            task.status = s;
-        }
-        if let Some(p) = patch.priority {
-            note("priority", p != task.priority);
-            task.priority = p;
-        }
-        if let Some(d) = patch.due_date {
-            note("due_date", d != task.due_date);
-            task.due_date = d;
-        }
-        if let Some(a) = patch.assignee_id {
-            note("assignee_id", a != task.assignee_id);
-            task.assignee_id = a;
-        }
-        if let Some(l) = patch.labels {
-            note("labels", l != task.labels);
-            task.labels = l;
-        }
-        if let Some(p) = patch.position {
-            note("position", p != task.position);
-            task.position = p;
-        }
+        apply!(
+            title,
+            description,
+            status,
+            priority,
+            due_date,
+            assignee_id,
+            labels,
+            position
+        );
         if changed.is_empty() {
             return Ok(before);
         }
