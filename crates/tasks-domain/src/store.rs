@@ -1212,16 +1212,7 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.read)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxEvent {
-                    id: r.try_get("id")?,
-                    topic: r.try_get("topic")?,
-                    key: r.try_get("event_key")?,
-                    payload: r.try_get("payload")?,
-                })
-            })
-            .collect()
+        rows.iter().map(outbox_from).collect()
     }
 
     /// Outbox rows written after `after` (an outbox id; `None`: from the start), oldest first,
@@ -1234,16 +1225,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxEvent {
-                    id: r.try_get("id")?,
-                    topic: r.try_get("topic")?,
-                    key: r.try_get("event_key")?,
-                    payload: r.try_get("payload")?,
-                })
-            })
-            .collect()
+        rows.iter().map(outbox_from).collect()
     }
 
     /// The newest outbox id, where a new push-stream feed starts.
@@ -1328,6 +1310,15 @@ impl Store {
 enum Arg {
     Text(String),
     Real(f64),
+}
+
+fn outbox_from(r: &AnyRow) -> Result<OutboxEvent> {
+    Ok(OutboxEvent {
+        id: r.try_get("id")?,
+        topic: r.try_get("topic")?,
+        key: r.try_get("event_key")?,
+        payload: r.try_get("payload")?,
+    })
 }
 
 fn user_from(r: &AnyRow) -> Result<User> {
