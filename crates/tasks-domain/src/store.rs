@@ -140,6 +140,10 @@ fn enum_str<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
+/// The columns `project_from` reads (with a `role` column added by each query).
+const PROJECT_COLUMNS: &str =
+    "p.id, p.name, p.description, p.owner_id, p.version, p.created_at, p.updated_at";
+
 const TASK_COLUMNS: &str = "id, project_id, title, description, status, priority, due_date, assignee_id, labels, position, version, created_at, updated_at, completed_at";
 
 fn task_from(row: &AnyRow) -> Result<Task> {
@@ -495,13 +499,9 @@ impl Store {
         if let Some(role) = self.cache.roles.get(&(project_id, actor)) {
             return Ok(role);
         }
-        let role: Option<String> =
-            sqlx::query_scalar("SELECT role FROM members WHERE project_id = $1 AND user_id = $2")
-                .bind(project_id.to_string())
-                .bind(actor.to_string())
-                .fetch_optional(&self.read)
-                .await?;
-        let role: Role = enum_from(&role.ok_or(DomainError::NotFound)?)?;
+        let role = member_role(&self.read, project_id, actor)
+            .await?
+            .ok_or(DomainError::NotFound)?;
         self.cache.roles.insert((project_id, actor), role);
         Ok(role)
     }
@@ -529,13 +529,9 @@ impl Store {
     }
 
     async fn role_in(tx: &mut Tx, actor: Uuid, project_id: Uuid) -> Result<Role> {
-        let role: Option<String> =
-            sqlx::query_scalar("SELECT role FROM members WHERE project_id = $1 AND user_id = $2")
-                .bind(project_id.to_string())
-                .bind(actor.to_string())
-                .fetch_optional(&mut **tx)
-                .await?;
-        enum_from(&role.ok_or(DomainError::NotFound)?)
+        member_role(&mut **tx, project_id, actor)
+            .await?
+            .ok_or(DomainError::NotFound)
     }
 
     async fn require_writer(tx: &mut Tx, actor: Uuid, project_id: Uuid) -> Result<Role> {
@@ -611,9 +607,10 @@ impl Store {
 
     pub async fn list_projects(&self, actor: Uuid) -> Result<Vec<Project>> {
         let rows = sqlx::query(
-            "SELECT p.id, p.name, p.description, p.owner_id, p.version, p.created_at, p.updated_at, m.role \
-             FROM projects p JOIN members m ON m.project_id = p.id WHERE m.user_id = $1 ORDER BY p.created_at, p.id",
-        )
+            &format!(
+            "SELECT {PROJECT_COLUMNS}, m.role \
+             FROM projects p JOIN members m ON m.project_id = p.id WHERE m.user_id = $1 ORDER BY p.created_at, p.id"
+        ))
         .bind(actor.to_string())
         .fetch_all(&self.read)
         .await?;
@@ -622,9 +619,10 @@ impl Store {
 
     pub async fn project(&self, actor: Uuid, id: Uuid) -> Result<Project> {
         let row = sqlx::query(
-            "SELECT p.id, p.name, p.description, p.owner_id, p.version, p.created_at, p.updated_at, m.role \
-             FROM projects p JOIN members m ON m.project_id = p.id WHERE p.id = $1 AND m.user_id = $2",
-        )
+            &format!(
+            "SELECT {PROJECT_COLUMNS}, m.role \
+             FROM projects p JOIN members m ON m.project_id = p.id WHERE p.id = $1 AND m.user_id = $2"
+        ))
         .bind(id.to_string())
         .bind(actor.to_string())
         .fetch_optional(&self.read)
@@ -670,10 +668,12 @@ impl Store {
             .bind(id.to_string())
             .execute(&mut *tx)
             .await?;
-        let row = sqlx::query("SELECT p.id, p.name, p.description, p.owner_id, p.version, p.created_at, p.updated_at, 'owner' AS role FROM projects p WHERE p.id = $1")
-            .bind(id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {PROJECT_COLUMNS}, 'owner' AS role FROM projects p WHERE p.id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
         let project = project_from(&row)?;
         Self::outbox(
             &mut tx,
@@ -761,12 +761,7 @@ impl Store {
         if user.id == actor {
             return Err(DomainError::Conflict("the owner's role cannot change"));
         }
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT role FROM members WHERE project_id = $1 AND user_id = $2")
-                .bind(project_id.to_string())
-                .bind(user.id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
+        let existing = member_role(&mut *tx, project_id, user.id).await?;
         let now = Utc::now();
         if existing.is_some() {
             sqlx::query("UPDATE members SET role = $1 WHERE project_id = $2 AND user_id = $3")
@@ -843,13 +838,7 @@ impl Store {
 
     async fn check_assignee(tx: &mut Tx, project_id: Uuid, assignee: Option<Uuid>) -> Result<()> {
         if let Some(a) = assignee {
-            let member: Option<String> = sqlx::query_scalar(
-                "SELECT role FROM members WHERE project_id = $1 AND user_id = $2",
-            )
-            .bind(project_id.to_string())
-            .bind(a.to_string())
-            .fetch_optional(&mut **tx)
-            .await?;
+            let member = member_role(&mut **tx, project_id, a).await?;
             if member.is_none() {
                 return Err(DomainError::Invalid(vec![crate::FieldError {
                     field: "/assignee_id".into(),
@@ -1249,7 +1238,7 @@ impl Store {
         Ok(())
     }
 
-    /// Unsent events and the oldest one's age, for metrics and readiness.
+    /// How many events wait to be published, for metrics and readiness.
     pub async fn outbox_backlog(&self) -> Result<i64> {
         Ok(
             sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
@@ -1310,6 +1299,21 @@ impl Store {
 enum Arg {
     Text(String),
     Real(f64),
+}
+
+/// A user's role in a project, if a member: the one membership query, for the pool or a
+/// transaction.
+async fn member_role<'e, E>(ex: E, project_id: Uuid, user_id: Uuid) -> Result<Option<Role>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM members WHERE project_id = $1 AND user_id = $2")
+            .bind(project_id.to_string())
+            .bind(user_id.to_string())
+            .fetch_optional(ex)
+            .await?;
+    role.map(|r| enum_from(&r)).transpose()
 }
 
 fn outbox_from(r: &AnyRow) -> Result<OutboxEvent> {
