@@ -195,14 +195,7 @@ pub fn router(state: AppState) -> Router {
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(CatchPanicLayer::custom(|_| {
-            tracing::error!("a handler panicked");
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                "the server failed; the request id identifies it in the logs",
-            )
-            .into_response()
+            problem::internal(&"a handler panicked").into_response()
         }))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

@@ -115,7 +115,8 @@ impl From<DomainError> for Problem {
     }
 }
 
-fn internal(e: &dyn std::fmt::Display) -> Problem {
+/// A 500 that says nothing about internals; `e` goes to the log only.
+pub fn internal(e: &dyn std::fmt::Display) -> Problem {
     tracing::error!(error = %e, "internal error");
     Problem::new(
         StatusCode::INTERNAL_SERVER_ERROR,

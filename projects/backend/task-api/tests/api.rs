@@ -20,20 +20,16 @@ fn auth_flows_rotation_and_expiry() {
         );
         let (access, refresh, id) = register(&app, "ada@example.org");
 
-        let dup = call(
-            "POST",
-            &app.url("/v1/auth/register"),
-            None,
-            Some(json!({"email": "ADA@example.org", "password": "another good one"})),
-            &[],
+        let dup = anon_post(
+            &app,
+            "/v1/auth/register",
+            json!({"email": "ADA@example.org", "password": "another good one"}),
         );
         assert_eq!(dup.status, 409, "{backend}: {}", dup.body);
-        let weak = call(
-            "POST",
-            &app.url("/v1/auth/register"),
-            None,
-            Some(json!({"email": "not-an-email", "password": "short"})),
-            &[],
+        let weak = anon_post(
+            &app,
+            "/v1/auth/register",
+            json!({"email": "not-an-email", "password": "short"}),
         );
         assert_eq!(weak.status, 422);
         assert_eq!(
@@ -59,28 +55,22 @@ fn auth_flows_rotation_and_expiry() {
             (401, Some("Bearer"))
         );
 
-        let wrong = call(
-            "POST",
-            &app.url("/v1/auth/login"),
-            None,
-            Some(json!({"email": "ada@example.org", "password": "wrong password!"})),
-            &[],
+        let wrong = anon_post(
+            &app,
+            "/v1/auth/login",
+            json!({"email": "ada@example.org", "password": "wrong password!"}),
         );
         assert_eq!(wrong.status, 401);
-        let nobody = call(
-            "POST",
-            &app.url("/v1/auth/login"),
-            None,
-            Some(json!({"email": "nobody@example.org", "password": "wrong password!"})),
-            &[],
+        let nobody = anon_post(
+            &app,
+            "/v1/auth/login",
+            json!({"email": "nobody@example.org", "password": "wrong password!"}),
         );
         assert_eq!(nobody.status, 401);
-        let login = call(
-            "POST",
-            &app.url("/v1/auth/login"),
-            None,
-            Some(json!({"email": "ada@example.org", "password": "correct horse battery"})),
-            &[],
+        let login = anon_post(
+            &app,
+            "/v1/auth/login",
+            json!({"email": "ada@example.org", "password": "correct horse battery"}),
         );
         assert_eq!(login.status, 200);
 
@@ -91,13 +81,7 @@ fn auth_flows_rotation_and_expiry() {
             401,
             "expired access token"
         );
-        let r1 = call(
-            "POST",
-            &app.url("/v1/auth/refresh"),
-            None,
-            Some(json!({"refresh_token": refresh})),
-            &[],
-        );
+        let r1 = anon_post(&app, "/v1/auth/refresh", json!({"refresh_token": refresh}));
         assert_eq!(r1.status, 200, "{}", r1.body);
         let refresh2 = r1.body["refresh_token"].as_str().unwrap().to_string();
         assert_ne!(refresh2, refresh);
@@ -105,21 +89,9 @@ fn auth_flows_rotation_and_expiry() {
             get(&app, "/v1/me", r1.body["access_token"].as_str().unwrap()).status,
             200
         );
-        let replay = call(
-            "POST",
-            &app.url("/v1/auth/refresh"),
-            None,
-            Some(json!({"refresh_token": refresh})),
-            &[],
-        );
+        let replay = anon_post(&app, "/v1/auth/refresh", json!({"refresh_token": refresh}));
         assert_eq!(replay.status, 401);
-        let after = call(
-            "POST",
-            &app.url("/v1/auth/refresh"),
-            None,
-            Some(json!({"refresh_token": refresh2})),
-            &[],
-        );
+        let after = anon_post(&app, "/v1/auth/refresh", json!({"refresh_token": refresh2}));
         assert_eq!(
             after.status, 401,
             "the whole family is revoked after a replay"
@@ -128,25 +100,11 @@ fn auth_flows_rotation_and_expiry() {
         // Logout revokes the session's refresh token.
         let s = login.body["refresh_token"].as_str().unwrap();
         assert_eq!(
-            call(
-                "POST",
-                &app.url("/v1/auth/logout"),
-                None,
-                Some(json!({"refresh_token": s})),
-                &[]
-            )
-            .status,
+            anon_post(&app, "/v1/auth/logout", json!({"refresh_token": s})).status,
             204
         );
         assert_eq!(
-            call(
-                "POST",
-                &app.url("/v1/auth/refresh"),
-                None,
-                Some(json!({"refresh_token": s})),
-                &[]
-            )
-            .status,
+            anon_post(&app, "/v1/auth/refresh", json!({"refresh_token": s})).status,
             401
         );
     }

@@ -98,27 +98,18 @@ pub async fn login(
     State(state): State<AppState>,
     Body(req): Body<Login>,
 ) -> ApiResult<Json<Session>> {
-    let found = state.store.user_by_email(&req.email).await?;
-    let (user, hash) = match found {
-        Some(pair) => pair,
-        // Same work whether or not the account exists, so timing does not reveal accounts.
-        None => (
-            User {
-                id: Uuid::nil(),
-                email: String::new(),
-                display_name: None,
-                created_at: Utc::now(),
-            },
-            state.dummy_hash.clone(),
-        ),
+    // Same work whether or not the account exists, so timing does not reveal accounts.
+    let (user, hash) = match state.store.user_by_email(&req.email).await? {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, state.dummy_hash.clone()),
     };
-    let password = req.password.clone();
+    let password = req.password;
     let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
         .await
         .unwrap_or(false);
-    if !ok || user.id.is_nil() {
+    let Some(user) = user.filter(|_| ok) else {
         return Err(Problem::unauthorized("wrong e-mail or password"));
-    }
+    };
     Ok(Json(session(&state, user, Uuid::now_v7()).await?))
 }
 

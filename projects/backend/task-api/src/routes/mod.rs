@@ -69,10 +69,17 @@ where
             .store_idempotent_response(actor.user_id, k, &hash, status.as_u16(), &value.to_string())
             .await?;
     }
-    let version = value.get("version").and_then(|v| v.as_i64());
-    let mut res = (status, axum::Json(value)).into_response();
-    if let Some(v) = version.and_then(|v| HeaderValue::from_str(&crate::extract::etag(v)).ok()) {
+    Ok(match value.get("version").and_then(|v| v.as_i64()) {
+        Some(version) => with_etag(version, (status, axum::Json(value))),
+        None => (status, axum::Json(value)).into_response(),
+    })
+}
+
+/// A response with the `ETag` of a resource version.
+pub fn with_etag(version: i64, body: impl IntoResponse) -> Response {
+    let mut res = body.into_response();
+    if let Ok(v) = HeaderValue::from_str(&crate::extract::etag(version)) {
         res.headers_mut().insert(header::ETAG, v);
     }
-    Ok(res)
+    res
 }

@@ -2,8 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use events::TaskSnapshot;
 use serde::{Deserialize, Serialize};
 use tasks_domain::{
@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::extract::{Body, IfMatch, JsonBytes, Path, Query, etag, parse};
+use crate::extract::{Body, IfMatch, JsonBytes, Path, Query, parse};
 use crate::problem::{ApiResult, Problem};
-use crate::routes::idempotent;
+use crate::routes::{idempotent, with_etag};
 
 #[utoipa::path(get, path = "/v1/projects", tag = "projects", security(("bearer" = [])),
     responses((status = 200, body = Vec<Project>), (status = 401, body = Problem, content_type = "application/problem+json")))]
@@ -241,12 +241,4 @@ pub async fn analytics(
         project_id: id,
         analytics: state.store.analytics(actor.user_id, id).await?,
     }))
-}
-
-pub fn with_etag(version: i64, body: impl IntoResponse) -> Response {
-    let mut res = body.into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    res
 }

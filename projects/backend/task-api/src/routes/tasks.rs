@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::auth::Actor;
 use crate::extract::{Body, IfMatch, Path};
 use crate::problem::{ApiResult, Problem};
-use crate::routes::projects::with_etag;
+use crate::routes::with_etag;
 
 #[utoipa::path(get, path = "/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "task id")),
     responses((status = 200, body = TaskSnapshot, headers(("ETag" = String))), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]

@@ -253,6 +253,11 @@ pub fn call(
     }
 }
 
+/// A POST without credentials (sign-up, sign-in, token refresh).
+pub fn anon_post(app: &App, path: &str, body: Value) -> Resp {
+    call("POST", &app.url(path), None, Some(body), &[])
+}
+
 pub fn get(app: &App, path: &str, token: &str) -> Resp {
     call("GET", &app.url(path), Some(token), None, &[])
 }
@@ -272,12 +277,10 @@ pub fn delete(app: &App, path: &str, token: &str) -> Resp {
 
 /// Registers a user and returns (access token, refresh token, user id).
 pub fn register(app: &App, email: &str) -> (String, String, String) {
-    let r = call(
-        "POST",
-        &app.url("/v1/auth/register"),
-        None,
-        Some(json!({"email": email, "password": "correct horse battery"})),
-        &[],
+    let r = anon_post(
+        app,
+        "/v1/auth/register",
+        json!({"email": email, "password": "correct horse battery"}),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     (
