@@ -38,7 +38,7 @@ impl<E: std::fmt::Display> From<E> for Failure {
     }
 }
 
-type Outcome_ = Result<(), Failure>;
+type CmdResult = Result<(), Failure>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -78,7 +78,7 @@ fn load(root: &Path) -> Result<(Catalog, Graph), Failure> {
     }
 }
 
-fn run(cli: Cli) -> Outcome_ {
+fn run(cli: Cli) -> CmdResult {
     let cwd = std::env::current_dir()?;
     let root = find_root(cli.root.as_deref(), &cwd)?;
     let root = root.canonicalize().unwrap_or(root);
@@ -242,7 +242,7 @@ fn view<'a>(catalog: &'a Catalog, graph: &Graph, i: usize) -> ProjectView<'a> {
     }
 }
 
-fn catalog_list(root: &Path, json: bool, markdown: bool) -> Outcome_ {
+fn catalog_list(root: &Path, json: bool, markdown: bool) -> CmdResult {
     let (catalog, graph) = load(root)?;
     if markdown {
         println!("| project | kind | tier | lifecycle | summary |\n|---|---|---|---|---|");
@@ -290,7 +290,7 @@ fn catalog_list(root: &Path, json: bool, markdown: bool) -> Outcome_ {
     Ok(())
 }
 
-fn catalog_show(root: &Path, id: &str, json: bool) -> Outcome_ {
+fn catalog_show(root: &Path, id: &str, json: bool) -> CmdResult {
     let (catalog, graph) = load(root)?;
     let i = catalog.resolve(id).map_err(Failure::Usage)?;
     let v = view(&catalog, &graph, i);
@@ -362,7 +362,7 @@ fn catalog_show(root: &Path, id: &str, json: bool) -> Outcome_ {
     Ok(())
 }
 
-fn bootstrap_cmd(root: &Path, check: bool, install: bool, json: bool) -> Outcome_ {
+fn bootstrap_cmd(root: &Path, check: bool, install: bool, json: bool) -> CmdResult {
     let (catalog, _) = load(root)?;
     let mut reports = bootstrap::check(&catalog);
     if install {
@@ -457,7 +457,7 @@ fn bootstrap_cmd(root: &Path, check: bool, install: bool, json: bool) -> Outcome
     }
 }
 
-fn run_task(root: &Path, task: TaskName, args: RunArgs) -> Outcome_ {
+fn run_task(root: &Path, task: TaskName, args: RunArgs) -> CmdResult {
     let (catalog, graph) = load(root)?;
     let only = match (&args.since, args.affected) {
         (Some(since), true) => {
@@ -566,7 +566,7 @@ fn run_task(root: &Path, task: TaskName, args: RunArgs) -> Outcome_ {
     }
 }
 
-fn up(root: &Path, ids: &[String], detach: bool) -> Outcome_ {
+fn up(root: &Path, ids: &[String], detach: bool) -> CmdResult {
     let (catalog, graph) = load(root)?;
     let specs = supervisor::services(&catalog, &graph, ids)?;
     if specs.is_empty() {
@@ -604,7 +604,7 @@ fn up(root: &Path, ids: &[String], detach: bool) -> Outcome_ {
 
 /// Starts `portfolio up` in a new process group with its output in the supervisor log, and
 /// waits until it reports every service ready (or fails).
-fn detach_supervisor(root: &Path, ids: &[String]) -> Outcome_ {
+fn detach_supervisor(root: &Path, ids: &[String]) -> CmdResult {
     use std::os::unix::process::CommandExt;
     let log_path = supervisor::log_dir(root).join("supervisor.log");
     std::fs::create_dir_all(supervisor::log_dir(root))?;
@@ -644,7 +644,7 @@ fn detach_supervisor(root: &Path, ids: &[String]) -> Outcome_ {
     Ok(())
 }
 
-fn logs(root: &Path, id: &str, follow: bool) -> Outcome_ {
+fn logs(root: &Path, id: &str, follow: bool) -> CmdResult {
     let (catalog, _) = load(root)?;
     if id != "supervisor" {
         catalog.resolve(id).map_err(Failure::Usage)?;
