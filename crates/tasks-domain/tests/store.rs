@@ -337,3 +337,84 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         );
     }
 }
+
+/// Many concurrent creates (SQLite commits them in groups): each writer gets its own answer
+/// (a viewer 403, a stranger 404, a bad assignee a field error), every created task has one
+/// event and a distinct position, and nothing of the refused jobs is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_commit_together_and_answer_each_writer() {
+    for (backend, store, _dir) in stores().await {
+        let ada = store
+            .create_user(&email("ada@example.org"), None, "h")
+            .await
+            .unwrap();
+        let vic = store
+            .create_user(&email("vic@example.org"), None, "h")
+            .await
+            .unwrap();
+        let eve = store
+            .create_user(&email("eve@example.org"), None, "h")
+            .await
+            .unwrap();
+        let project = store
+            .create_project(
+                ada.id,
+                NewProject {
+                    name: "Busy".into(),
+                    description: None,
+                },
+            )
+            .await
+            .unwrap();
+        let pid = project.project.id;
+        store
+            .put_member(ada.id, pid, &email("vic@example.org"), Role::Viewer)
+            .await
+            .unwrap();
+        let before = store.outbox_backlog().await.unwrap();
+        let mut jobs = tokio::task::JoinSet::new();
+        for i in 0..300 {
+            let store = store.clone();
+            let (actor, mut input) = match i % 10 {
+                3 => (vic.id, new_task("viewer")),
+                7 => (eve.id, new_task("stranger")),
+                _ => (ada.id, new_task(&format!("task {i}"))),
+            };
+            if i % 10 == 5 {
+                input.assignee_id = Some(eve.id);
+            }
+            jobs.spawn(async move { (i, store.create_task(actor, pid, input).await) });
+        }
+        let mut positions = Vec::new();
+        while let Some(joined) = jobs.join_next().await {
+            let (i, result) = joined.unwrap();
+            match (i % 10, result) {
+                (3, Err(DomainError::Forbidden(_))) => {}
+                (7, Err(DomainError::NotFound)) => {}
+                (5, Err(DomainError::Invalid(errors))) => {
+                    assert_eq!(errors[0].field, "/assignee_id", "{backend}")
+                }
+                (0..=9, Ok(task)) if ![3, 5, 7].contains(&(i % 10)) => {
+                    assert_eq!(task.title, format!("task {i}"), "{backend}");
+                    positions.push(task.position);
+                }
+                (_, other) => panic!("{backend}: job {i} got {other:?}"),
+            }
+        }
+        assert_eq!(positions.len(), 210, "{backend}");
+        positions.sort_by(f64::total_cmp);
+        positions.dedup();
+        assert_eq!(
+            positions.len(),
+            210,
+            "{backend}: positions must be distinct"
+        );
+        assert_eq!(
+            store.outbox_backlog().await.unwrap() - before,
+            210,
+            "{backend}: one event per created task"
+        );
+        let analytics = store.analytics(ada.id, pid).await.unwrap();
+        assert_eq!(analytics.total, 210, "{backend}");
+    }
+}
