@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark of the task API (issue #3's targets): GET /v1/tasks/{id} and POST task
-# (with its outbox write), 64 connections, release build, SQLite and PostgreSQL.
+# (with its outbox write), 64 connections, release build, SQLite (also with the Redis cache when
+# redis-server is installed) and PostgreSQL.
 #   bash bench/task-api.sh [SECONDS]
 # Uses Debian's wrk (installed when missing) on the same 2-core machine as the server, so the
 # figures include the load generator's share of the CPU. The outbox relay is off (no broker):
@@ -17,11 +18,11 @@ fi
 cargo build -q --locked --release -p task-api
 bin=${CARGO_TARGET_DIR:-target}/release/task-api
 
-run_one() { # $1 = label, $2 = DATABASE_URL (empty: SQLite)
-  local label=$1 db=$2 work port pid token project task
+run_one() { # $1 = label, $2 = DATABASE_URL (empty: SQLite), $3 = REDIS_URL (empty: in-process cache)
+  local label=$1 db=$2 redis=${3:-} work port pid token project task
   work=$(mktemp -d)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  DATABASE_URL=$db PORTFOLIO_DATA_DIR=$work KAFKA_BOOTSTRAP_SERVERS= JWT_SECRET=bench-secret-bench-secret-bench-secret \
+  REDIS_URL=$redis DATABASE_URL=$db PORTFOLIO_DATA_DIR=$work KAFKA_BOOTSTRAP_SERVERS= JWT_SECRET=bench-secret-bench-secret-bench-secret \
     TASK_API_RATE_LIMIT_PER_IP=0 TASK_API_RATE_LIMIT_PER_USER=0 TASK_API_ADDR=127.0.0.1:$port RUST_LOG=error "$bin" >"$work/api.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
@@ -48,13 +49,21 @@ LUA
     rps=$(awk '/Requests\/sec/ {printf "%d", $2}' <<<"$out")
     p99=$(awk '$1=="99%" {print $2}' <<<"$out")
     errors=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-    printf '  %-10s %-4s %8s req/s   p99 %-8s non-2xx %s\n' "$label" "$kind" "$rps" "$p99" "${errors:-0}"
+    printf '  %-12s %-4s %8s req/s   p99 %-8s non-2xx %s\n' "$label" "$kind" "$rps" "$p99" "${errors:-0}"
   done
   rm -rf "$work"
 }
 
 echo "task-api load benchmark: wrk -t2 -c64 -d${secs}s, release build, $(nproc) cores shared with wrk"
 run_one sqlite ""
+if command -v redis-server >/dev/null; then
+  rport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no >/dev/null &
+  rpid=$!
+  sleep 0.5
+  run_one sqlite+redis "" "redis://127.0.0.1:$rport"
+  kill "$rpid"; wait "$rpid" 2>/dev/null || true
+fi
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   run_one postgres "$TEST_DATABASE_URL"
 else

@@ -83,6 +83,14 @@ pub const TOOLS: &[Tool] = &[
         purpose: "services' tests on PostgreSQL",
     },
     Tool {
+        id: "redis",
+        probe: &["redis-server", "--version"],
+        min: "7.0",
+        apt: Some("redis-server"),
+        always: false,
+        purpose: "the task API's shared cache (REDIS_URL) and its tests",
+    },
+    Tool {
         id: "terraform",
         probe: &["terraform", "version"],
         min: "1.6",

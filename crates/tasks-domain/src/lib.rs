@@ -8,6 +8,7 @@
 //!   gets `Forbidden` on writes. Every change writes its CloudEvent to the outbox in the same
 //!   transaction.
 
+mod cache;
 pub mod store;
 pub mod types;
 

@@ -15,6 +15,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use uuid::Uuid;
 
+use crate::cache::ReadCache;
 use crate::types::{Email, NewProject, ProjectPatch, Role, TaskPatch, TaskStatus, ValidNewTask};
 use crate::{DomainError, Result};
 
@@ -214,32 +215,6 @@ struct CreateJob {
     reply: tokio::sync::oneshot::Sender<Result<Option<Task>>>,
 }
 
-/// Hot reads kept in memory: tasks by id and memberships. Invalidated by this instance's
-/// writes at once, and by every instance's events through [`Store::observe`] (the API's
-/// outbox feed, within ~100 ms); entries also expire after a minute, which bounds staleness if
-/// an invalidation is missed.
-#[derive(Clone)]
-struct ReadCache {
-    tasks: moka::sync::Cache<Uuid, Task>,
-    roles: moka::sync::Cache<(Uuid, Uuid), Role>,
-}
-
-impl ReadCache {
-    fn new() -> ReadCache {
-        let ttl = std::time::Duration::from_secs(60);
-        ReadCache {
-            tasks: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(ttl)
-                .build(),
-            roles: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(ttl)
-                .build(),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -303,7 +278,7 @@ impl Store {
                     read,
                     write,
                     backend,
-                    cache: ReadCache::new(),
+                    cache: ReadCache::local(),
                     creates,
                 }
             }
@@ -316,7 +291,7 @@ impl Store {
                     read: pool.clone(),
                     write: pool,
                     backend,
-                    cache: ReadCache::new(),
+                    cache: ReadCache::local(),
                     creates,
                 }
             }
@@ -324,6 +299,24 @@ impl Store {
         MIGRATOR.run(&store.write).await?;
         tokio::spawn(Self::run_creates(store.write.clone(), store.backend, queue));
         Ok(store)
+    }
+
+    /// Moves the read cache to Redis at `url` (shared by every instance that uses the same
+    /// Redis and `prefix`). Fails with the reason when Redis cannot be reached.
+    #[cfg(feature = "redis")]
+    pub async fn with_redis(self, url: &str, prefix: &str) -> std::result::Result<Store, String> {
+        let redis = crate::cache::redis_cache::RedisCache::connect(url, prefix)
+            .await
+            .map_err(|e| format!("REDIS_URL: cannot use Redis: {e}"))?;
+        Ok(Store {
+            cache: ReadCache::Redis(redis),
+            ..self
+        })
+    }
+
+    /// Where the read cache lives: `"local"` (in process) or `"redis"`.
+    pub fn cache_kind(&self) -> &'static str {
+        self.cache.kind()
     }
 
     /// For readiness checks: one round trip to the database.
@@ -512,33 +505,34 @@ impl Store {
 
     /// The actor's role in a project; `NotFound` when not a member (or no such project).
     pub async fn role(&self, actor: Uuid, project_id: Uuid) -> Result<Role> {
-        if let Some(role) = self.cache.roles.get(&(project_id, actor)) {
+        if let Some(role) = self.cache.role(project_id, actor).await {
             return Ok(role);
         }
         let role = member_role(&self.read, project_id, actor)
             .await?
             .ok_or(DomainError::NotFound)?;
-        self.cache.roles.insert((project_id, actor), role);
+        self.cache.put_role(project_id, actor, role).await;
         Ok(role)
     }
 
     /// Drops cached entries an event makes stale (events of other instances included).
-    pub fn observe(&self, data: &EventData) {
+    /// With Redis the writer has already invalidated the shared entry; doing it again closes
+    /// the window in which a concurrent reader put back what it read before the write.
+    pub async fn observe(&self, data: &EventData) {
         match data {
             EventData::TaskCreated { task }
             | EventData::TaskUpdated { task, .. }
-            | EventData::TaskCompleted { task } => self.cache.tasks.invalidate(&task.id),
-            EventData::TaskDeleted { task_id, .. } => self.cache.tasks.invalidate(task_id),
+            | EventData::TaskCompleted { task } => self.cache.forget_task(task.id).await,
+            EventData::TaskDeleted { task_id, .. } => self.cache.forget_task(*task_id).await,
             EventData::MemberAdded(m) | EventData::MemberRoleChanged(m) => {
-                self.cache.roles.invalidate(&(m.project_id, m.user_id))
+                self.cache.forget_role(m.project_id, m.user_id).await
             }
             EventData::MemberRemoved {
                 project_id,
                 user_id,
-            } => self.cache.roles.invalidate(&(*project_id, *user_id)),
-            EventData::ProjectDeleted { .. } => {
-                self.cache.roles.invalidate_all();
-                self.cache.tasks.invalidate_all();
+            } => self.cache.forget_role(*project_id, *user_id).await,
+            EventData::ProjectDeleted { project_id } => {
+                self.cache.forget_project(*project_id).await
             }
             EventData::ProjectCreated { .. } | EventData::ProjectUpdated { .. } => {}
         }
@@ -725,8 +719,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.cache.roles.invalidate_all();
-        self.cache.tasks.invalidate_all();
+        self.cache.forget_project(id).await;
         Ok(())
     }
 
@@ -809,7 +802,7 @@ impl Store {
         };
         Self::outbox(&mut tx, data, now).await?;
         tx.commit().await?;
-        self.cache.roles.invalidate(&(project_id, user.id));
+        self.cache.forget_role(project_id, user.id).await;
         Ok(Member {
             user_id: user.id,
             email: user.email,
@@ -846,7 +839,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.cache.roles.invalidate(&(project_id, user_id));
+        self.cache.forget_role(project_id, user_id).await;
         Ok(())
     }
 
@@ -887,7 +880,7 @@ impl Store {
             Some(task) => Ok(task),
             None => {
                 // Not inserted: say why (not a member → 404, viewer → 403).
-                self.cache.roles.invalidate(&(project_id, actor));
+                self.cache.forget_role(project_id, actor).await;
                 Err(match self.role(actor, project_id).await? {
                     Role::Viewer => DomainError::Forbidden("viewers cannot change this project"),
                     _ => DomainError::Conflict("the project changed during the request; retry"),
@@ -1034,7 +1027,7 @@ impl Store {
     }
 
     pub async fn task(&self, actor: Uuid, id: Uuid) -> Result<Task> {
-        if let Some(task) = self.cache.tasks.get(&id) {
+        if let Some(task) = self.cache.task(id).await {
             self.role(actor, task.project_id).await?;
             return Ok(task);
         }
@@ -1048,7 +1041,7 @@ impl Store {
         .await?
         .ok_or(DomainError::NotFound)?;
         let task = task_from(&row)?;
-        self.cache.tasks.insert(id, task.clone());
+        self.cache.put_task(&task).await;
         Ok(task)
     }
 
@@ -1226,7 +1219,7 @@ impl Store {
         };
         Self::outbox(&mut tx, data, now).await?;
         tx.commit().await?;
-        self.cache.tasks.invalidate(&id);
+        self.cache.forget_task(id).await;
         Ok(task)
     }
 
@@ -1257,7 +1250,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.cache.tasks.invalidate(&id);
+        self.cache.forget_task(id).await;
         Ok(())
     }
 

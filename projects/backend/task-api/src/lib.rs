@@ -210,7 +210,13 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = Store::connect(&settings.database_url()).await?;
+    let mut store = Store::connect(&settings.database_url()).await?;
+    if let Some(url) = settings.redis_url.as_deref().filter(|u| !u.is_empty()) {
+        store = store
+            .with_redis(url, &settings.cache_prefix)
+            .await
+            .map_err(anyhow::Error::msg)?;
+    }
     let jwt = Jwt::new(&jwt_secret(&settings)?, settings.access_token_ttl_secs);
     let (status_tx, status_rx) = watch::channel::<relay::RelayStatus>("disabled".into());
     // `draining` flips when shutdown starts (push streams end so connections can close);

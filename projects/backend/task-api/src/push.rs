@@ -51,7 +51,7 @@ pub async fn feed(
                     let event = serde_json::from_str::<events::Event>(&e.payload).ok();
                     // Every instance sees every write here, so this is where caches hear of them.
                     if let Some(ev) = &event {
-                        store.observe(&ev.data);
+                        store.observe(&ev.data).await;
                     }
                     let kind = event
                         .map(|ev| ev.event_type().to_string())

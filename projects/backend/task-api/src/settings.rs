@@ -1,5 +1,5 @@
 //! Settings: defaults → optional TOML file (`TASK_API_CONFIG`) → shared platform variables
-//! (`DATABASE_URL`, `KAFKA_BOOTSTRAP_SERVERS`, `JWT_SECRET`, `PORTFOLIO_DATA_DIR`) →
+//! (`DATABASE_URL`, `REDIS_URL`, `KAFKA_BOOTSTRAP_SERVERS`, `JWT_SECRET`, `PORTFOLIO_DATA_DIR`) →
 //! `TASK_API_*` variables.
 
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,11 @@ pub struct Settings {
     pub addr: String,
     /// `DATABASE_URL`: `sqlite://…` (default, under the data folder) or `postgres://…`.
     pub database_url: Option<String>,
+    /// `REDIS_URL`: `redis://…` puts the read cache in Redis, shared by every instance;
+    /// unset or empty: an in-process cache.
+    pub redis_url: Option<String>,
+    /// `TASK_API_CACHE_PREFIX`: prefix of this service's keys in Redis.
+    pub cache_prefix: String,
     /// `KAFKA_BOOTSTRAP_SERVERS`: where the outbox relay publishes; empty disables the relay.
     pub kafka_bootstrap_servers: String,
     /// `JWT_SECRET`: HMAC key for access tokens; when unset, a random key is created once and
@@ -41,6 +46,8 @@ impl Default for Settings {
         Settings {
             addr: "127.0.0.1:8000".into(),
             database_url: None,
+            redis_url: None,
+            cache_prefix: "task-api:".into(),
             kafka_bootstrap_servers: "127.0.0.1:9092".into(),
             jwt_secret: None,
             portfolio_data_dir: ".portfolio/data/backend__task-api".into(),
@@ -64,6 +71,7 @@ impl Settings {
             file.as_deref(),
             &[
                 "DATABASE_URL",
+                "REDIS_URL",
                 "KAFKA_BOOTSTRAP_SERVERS",
                 "JWT_SECRET",
                 "PORTFOLIO_DATA_DIR",

@@ -21,6 +21,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         "database": if db.is_ok() { "ok" } else { "unreachable" },
         "outbox_backlog": backlog,
         "relay": relay,
+        "cache": state.store.cache_kind(),
     });
     let status = if db.is_ok() {
         StatusCode::OK
