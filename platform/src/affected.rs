@@ -13,7 +13,6 @@
 //! or is untracked and not ignored.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde::Serialize;
 
@@ -37,32 +36,10 @@ pub struct Affected {
     pub unowned: Vec<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum AffectedError {
-    #[error(
-        "`{0}` is not a revision of this repository (try a branch, tag or commit, e.g. HEAD~1)"
-    )]
-    UnknownRevision(String),
-    #[error("git failed in {dir}: {message}")]
-    Git { dir: String, message: String },
-}
+pub use crate::git::GitError as AffectedError;
 
 fn git(root: &Path, args: &[&str]) -> Result<String, AffectedError> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .output()
-        .map_err(|e| AffectedError::Git {
-            dir: root.display().to_string(),
-            message: e.to_string(),
-        })?;
-    if !out.status.success() {
-        return Err(AffectedError::Git {
-            dir: root.display().to_string(),
-            message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    crate::git::run(root, args)
 }
 
 /// Files changed since `since`, relative to `root` (which may be a subfolder of the work tree).

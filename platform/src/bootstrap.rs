@@ -165,6 +165,11 @@ fn probe(tool: &Tool) -> Option<String> {
     parse_version(text.lines().next().unwrap_or(""))
 }
 
+/// The installed version of the tool with this id, if it is known and installed.
+pub fn version_of(id: &str) -> Option<String> {
+    TOOLS.iter().find(|t| t.id == id).and_then(probe)
+}
+
 /// The newest `/usr/lib/postgresql/<v>/bin` on this machine, if any.
 pub fn postgres_bin_dir() -> Option<std::path::PathBuf> {
     let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")

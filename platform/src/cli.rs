@@ -113,6 +113,134 @@ package.json and package-lock.json every npm project; other files outside projec
         #[arg(short, long)]
         follow: bool,
     },
+    /// Run a CI stage (or `all`) and write its record under `.portfolio/ci/<commit>/`.
+    #[command(
+        after_help = "Stages: lint, unit, integration, security, build (`all` runs these), and deploy and verify with --env. Definitions: ci/stages/<kind>.toml and ci/stages/workspace.toml; a project overrides a stage under [ci] in project.toml.
+
+Examples:
+  portfolio ci lint --affected --since origin/work
+  portfolio ci all --keep-going --json
+  portfolio ci verify --env staging"
+    )]
+    Ci(CiArgs),
+    /// Promote a commit to an environment: gates, branch, deploy, verify, record.
+    #[command(
+        after_help = "Gates (environments/<env>.toml): the commit reached the source environment, fast-forward only, not rolled back, green CI records for the exact commit, approvals, no freeze, change window, release tag. Every gate is checked and reported; when one fails nothing moves (exit 1) and the refusal is recorded.
+
+Examples:
+  portfolio promote --to dev
+  portfolio promote --to staging --dry-run
+  portfolio promote --to main --commit v2026.11.27 --json
+  portfolio promote --to main --hotfix --commit hotfix/login-crash"
+    )]
+    Promote {
+        /// Target environment.
+        #[arg(long, value_name = "ENV")]
+        to: String,
+        /// Commit to promote (default: the head of the source).
+        #[arg(long, value_name = "REV")]
+        commit: Option<String>,
+        /// Check the gates only; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Use the environment's hotfix gates (a fix branched from its branch).
+        #[arg(long)]
+        hotfix: bool,
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a commit for an environment, as your git identity.
+    #[command(after_help = "Example:
+  portfolio approve --env staging --commit 1a2b3c4 --comment 'release checked'")]
+    Approve {
+        #[arg(long, value_name = "ENV")]
+        env: String,
+        #[arg(long, value_name = "REV")]
+        commit: String,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Stop promotions to an environment until `unfreeze`.
+    #[command(after_help = "Example:
+  portfolio freeze --env main --reason 'year-end freeze'")]
+    Freeze {
+        #[arg(long, value_name = "ENV")]
+        env: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a freeze.
+    Unfreeze {
+        #[arg(long, value_name = "ENV")]
+        env: String,
+    },
+    /// Put an environment back on its previous promoted commit (or --to), redeploy, verify.
+    #[command(
+        after_help = "The commit rolled back is blocked from promotion until `portfolio unblock --commit SHA`.
+
+Example:
+  portfolio rollback --env staging --reason 'login broken'"
+    )]
+    Rollback {
+        #[arg(long, value_name = "ENV")]
+        env: String,
+        #[arg(long, value_name = "REV")]
+        to: Option<String>,
+        #[arg(long, default_value = "rolled back")]
+        reason: String,
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Allow a rolled-back commit to be promoted again.
+    Unblock {
+        #[arg(long, value_name = "REV")]
+        commit: String,
+    },
+    /// What each environment runs, what waits to be promoted, freezes, unmerged hotfixes.
+    Envs {
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Tag a release `vYYYY.MM.DD[.N]` with notes from conventional commits; update CHANGELOG.md.
+    #[command(after_help = "Examples:
+  portfolio release --dry-run
+  portfolio release --commit staging")]
+    Release {
+        /// Commit to release (default: HEAD).
+        #[arg(long, value_name = "REV", default_value = "HEAD")]
+        commit: String,
+        /// Print the tag and notes; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check commit messages against Conventional Commits.
+    #[command(after_help = "Example:
+  portfolio commitlint --since origin/work")]
+    Commitlint {
+        /// Check commits after REV (default: all of HEAD's history).
+        #[arg(long, value_name = "REV")]
+        since: Option<String>,
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a branch name (default: the current branch): `<domain>/<issue-id>-description`.
+    BranchCheck { name: Option<String> },
+    /// Write `.github/CODEOWNERS` from the catalog's owners, or check it for drift.
+    Codeowners {
+        /// Only check; exit 1 when the file differs from the catalog.
+        #[arg(long)]
+        check: bool,
+        /// GitHub organisation of the owner teams.
+        #[arg(long, default_value = "portfolio-platform")]
+        org: String,
+    },
     /// Print the base revision `scripts/validate-local.sh` compares with.
     #[command(hide = true)]
     DefaultBase,
@@ -136,6 +264,30 @@ pub enum CatalogCmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// lint, unit, integration, security, build, deploy, verify, or all.
+    pub stage: String,
+    /// Only this project (repeatable).
+    #[arg(long = "project", short = 'p', value_name = "ID")]
+    pub projects: Vec<String>,
+    /// Only projects affected by changes since --since (others are skipped, with the reason).
+    #[arg(long, requires = "since")]
+    pub affected: bool,
+    /// Git revision that --affected compares the working tree with.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    /// Continue after a failed step.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Environment for deploy and verify.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Machine-readable records (JSON on standard output).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,12 +4,16 @@
 pub mod affected;
 pub mod bootstrap;
 pub mod catalog;
+pub mod ci;
 pub mod cli;
+pub mod delivery;
 pub mod diag;
 pub mod docs;
+pub mod git;
 pub mod graph;
 pub mod kinds;
 pub mod manifest;
+pub mod release;
 pub mod runner;
 pub mod supervisor;
 pub mod table;

@@ -14,9 +14,11 @@ use portfolio::affected;
 use portfolio::bootstrap::{self, Status};
 use portfolio::catalog::{Catalog, find_root};
 use portfolio::cli::{CatalogCmd, Cli, Cmd, RunArgs};
+use portfolio::delivery;
 use portfolio::diag::Diagnostic;
 use portfolio::graph::{self, Graph};
 use portfolio::kinds::TaskName;
+use portfolio::release;
 use portfolio::runner::{self, ExecOptions, Outcome, Selection};
 use portfolio::supervisor::{self, UpError};
 use portfolio::table;
@@ -201,6 +203,231 @@ fn run(cli: Cli) -> CmdResult {
             }
         }
         Cmd::Logs { id, follow } => logs(&root, &id, follow),
+        Cmd::Ci(args) => ci(&root, args),
+        Cmd::Promote {
+            to,
+            commit,
+            dry_run,
+            hotfix,
+            json,
+        } => {
+            let envs = delivery::load_environments(&root)?;
+            let env = delivery::environment(&envs, &to)?;
+            let opts = delivery::PromoteOptions {
+                commit,
+                dry_run,
+                hotfix,
+                progress: !json,
+            };
+            let record = delivery::promote(&root, &envs, env, &opts)?;
+            report_promotion(&record, json)
+        }
+        Cmd::Approve {
+            env,
+            commit,
+            comment,
+        } => {
+            let envs = delivery::load_environments(&root)?;
+            let env = delivery::environment(&envs, &env)?;
+            let a = delivery::approve(&root, env, &commit, comment)?;
+            eprintln!(
+                "approved {} for {} as {}",
+                delivery::short(&a.commit),
+                a.env,
+                a.by
+            );
+            Ok(())
+        }
+        Cmd::Freeze { env, reason } => {
+            let envs = delivery::load_environments(&root)?;
+            let env = delivery::environment(&envs, &env)?;
+            delivery::freeze(&root, env, &reason)?;
+            eprintln!(
+                "{} is frozen: promotions are refused until `portfolio unfreeze --env {}`",
+                env.name, env.name
+            );
+            Ok(())
+        }
+        Cmd::Unfreeze { env } => {
+            let envs = delivery::load_environments(&root)?;
+            let env = delivery::environment(&envs, &env)?;
+            if delivery::unfreeze(&root, env)? {
+                eprintln!("{} is no longer frozen", env.name);
+            } else {
+                eprintln!("{} was not frozen", env.name);
+            }
+            Ok(())
+        }
+        Cmd::Rollback {
+            env,
+            to,
+            reason,
+            json,
+        } => {
+            let envs = delivery::load_environments(&root)?;
+            let env = delivery::environment(&envs, &env)?;
+            let record = delivery::rollback(&root, env, to.as_deref(), &reason, !json)?;
+            report_promotion(&record, json)
+        }
+        Cmd::Unblock { commit } => {
+            if delivery::unblock(&root, &commit)? {
+                eprintln!("{commit} may be promoted again");
+            } else {
+                eprintln!("{commit} was not blocked");
+            }
+            Ok(())
+        }
+        Cmd::Envs { json } => {
+            let envs = delivery::load_environments(&root)?;
+            if envs.is_empty() {
+                return Err(Failure::Usage(
+                    "no environments: add environments/<name>.toml (see docs/delivery.md)".into(),
+                ));
+            }
+            let rows = delivery::status(&root, &envs)?;
+            if json {
+                print_json(&rows);
+            } else {
+                let table_rows: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.env.clone(),
+                            r.branch.clone(),
+                            r.commit
+                                .as_deref()
+                                .map(delivery::short)
+                                .unwrap_or("-")
+                                .to_string(),
+                            r.release.clone().unwrap_or("-".into()),
+                            r.promoted_at.clone().unwrap_or("-".into()),
+                            r.promoted_by.clone().unwrap_or("-".into()),
+                            format!("{} from {}", r.waiting, r.source),
+                            r.frozen
+                                .clone()
+                                .map(|f| format!("frozen: {f}"))
+                                .unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                print!(
+                    "{}",
+                    table::render(
+                        &[
+                            "env", "branch", "commit", "release", "promoted", "by", "waiting",
+                            "notes"
+                        ],
+                        &table_rows
+                    )
+                );
+                for r in &rows {
+                    for h in &r.hotfixes_not_in_work {
+                        println!(
+                            "warning: hotfix {} promoted to {} has not reached work: merge or cherry-pick it",
+                            delivery::short(h),
+                            r.env
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+        Cmd::Release {
+            commit,
+            dry_run,
+            json,
+        } => {
+            let (catalog, _) = load(&root)?;
+            let sha = portfolio::git::commit_of(&root, &commit)?;
+            let rel = release::plan_release(&catalog, &sha, delivery::now().date_naive())?;
+            if !dry_run {
+                release::write_release(&root, &rel)?;
+            }
+            if json {
+                print_json(&rel);
+            } else {
+                print!("{}", rel.notes);
+                if dry_run {
+                    eprintln!(
+                        "dry run: would tag {} on {}",
+                        rel.tag,
+                        delivery::short(&sha)
+                    );
+                } else {
+                    eprintln!(
+                        "tagged {} on {}; CHANGELOG.md updated (commit it); push with `git push origin {}`",
+                        rel.tag,
+                        delivery::short(&sha),
+                        rel.tag
+                    );
+                }
+            }
+            Ok(())
+        }
+        Cmd::Commitlint { since, json } => {
+            let range = match &since {
+                Some(s) => {
+                    portfolio::git::commit_of(&root, s)?;
+                    format!("{s}..HEAD")
+                }
+                None => "HEAD".to_string(),
+            };
+            let (checked, problems) = release::commitlint(&root, &range)?;
+            if json {
+                print_json(&serde_json::json!({ "checked": checked, "problems": problems }));
+            } else {
+                for p in &problems {
+                    println!("{} {}: {}", delivery::short(&p.sha), p.subject, p.problem);
+                }
+                eprintln!("checked {checked} commit(s): {} problem(s)", problems.len());
+            }
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure::Problems)
+            }
+        }
+        Cmd::BranchCheck { name } => {
+            let (catalog, _) = load(&root)?;
+            let name = match name {
+                Some(n) => n,
+                None => portfolio::git::current_branch(&root).ok_or_else(|| {
+                    Failure::Usage("detached HEAD: name the branch to check".into())
+                })?,
+            };
+            match release::check_branch(&catalog, &name) {
+                Ok(()) => {
+                    eprintln!("branch `{name}` is well named");
+                    Ok(())
+                }
+                Err(e) => {
+                    println!("{e}");
+                    Err(Failure::Problems)
+                }
+            }
+        }
+        Cmd::Codeowners { check, org } => {
+            let (catalog, _) = load(&root)?;
+            let want = release::codeowners(&catalog, &org);
+            let path = root.join(".github/CODEOWNERS");
+            let have = std::fs::read_to_string(&path).unwrap_or_default();
+            if check {
+                if have == want {
+                    eprintln!(".github/CODEOWNERS matches the catalog");
+                    Ok(())
+                } else {
+                    println!(
+                        ".github/CODEOWNERS differs from the catalog's owners: run `portfolio codeowners`"
+                    );
+                    Err(Failure::Problems)
+                }
+            } else {
+                std::fs::create_dir_all(root.join(".github"))?;
+                std::fs::write(&path, want)?;
+                eprintln!("wrote .github/CODEOWNERS");
+                Ok(())
+            }
+        }
         Cmd::DefaultBase => {
             let base =
                 affected::default_base(&root, &["origin/work", "work", "origin/main", "main"])
@@ -600,6 +827,122 @@ fn up(root: &Path, ids: &[String], detach: bool) -> CmdResult {
         }
         e => e.into(),
     })
+}
+
+fn report_promotion(record: &delivery::Promotion, json: bool) -> CmdResult {
+    if json {
+        print_json(record);
+    } else {
+        for g in &record.gates {
+            eprintln!(
+                "{} {:<16} {}",
+                if g.ok { "ok  " } else { "FAIL" },
+                g.gate,
+                g.detail
+            );
+        }
+        for n in &record.notes {
+            eprintln!("     {n}");
+        }
+        eprintln!(
+            "{} {} → {}: {}",
+            record.action,
+            delivery::short(&record.commit),
+            record.env,
+            record.outcome
+        );
+    }
+    if matches!(
+        record.outcome.as_str(),
+        "promoted" | "rolled-back" | "dry-run"
+    ) {
+        Ok(())
+    } else {
+        Err(Failure::Problems)
+    }
+}
+
+fn ci(root: &Path, args: portfolio::cli::CiArgs) -> CmdResult {
+    use portfolio::ci;
+    let stages: Vec<&str> = match args.stage.as_str() {
+        "all" => ci::ALL.to_vec(),
+        s if ci::STAGES.contains(&s) => vec![s],
+        s => {
+            return Err(Failure::Usage(
+                ci::CiError::UnknownStage(s.to_string()).to_string(),
+            ));
+        }
+    };
+    if matches!(stages[..], ["deploy"] | ["verify"]) {
+        let name = args
+            .env
+            .ok_or_else(|| Failure::Usage(format!("`ci {}` needs --env ENV", args.stage)))?;
+        let envs = delivery::load_environments(root)?;
+        let env = delivery::environment(&envs, &name)?;
+        let commit = portfolio::git::commit_of(root, "HEAD")?;
+        let wt = if stages[0] == "deploy" {
+            delivery::deploy(root, env, &commit, !args.json)?
+        } else {
+            Some(delivery::worktree(root, &env.name))
+        };
+        let Some(wt) = wt else {
+            eprintln!("{} has no deploy target", env.name);
+            return Ok(());
+        };
+        let lines = delivery::verify(&wt, env)?;
+        if args.json {
+            print_json(&lines);
+        } else {
+            for l in lines {
+                eprintln!("{l}");
+            }
+        }
+        return Ok(());
+    }
+    let (catalog, graph) = load(root)?;
+    let opts = ci::StageOptions {
+        since: args.since.filter(|_| args.affected),
+        projects: args.projects,
+        progress: !args.json,
+        keep_going: args.keep_going,
+    };
+    let mut records = Vec::new();
+    let mut ok = true;
+    for stage in stages {
+        let rec = ci::run_stage(&catalog, &graph, stage, &opts)?;
+        if !args.json {
+            for s in &rec.steps {
+                if s.outcome == ci::StepOutcome::Skipped {
+                    eprintln!(
+                        "skip {stage} {}: {}",
+                        s.project,
+                        s.reason.clone().unwrap_or_default()
+                    );
+                }
+            }
+            eprintln!(
+                "{stage}: {} in {:.1}s{} (record {})",
+                if rec.ok { "passed" } else { "FAILED" },
+                rec.duration_ms as f64 / 1000.0,
+                if rec.dirty {
+                    ", uncommitted changes: not valid for promotion"
+                } else {
+                    ""
+                },
+                portfolio::diag::relative(root, &ci::record_path(root, &rec.commit, stage))
+                    .display()
+            );
+        }
+        ok &= rec.ok;
+        records.push(rec);
+        if !ok && !args.keep_going {
+            break;
+        }
+    }
+    if args.json {
+        print_json(&records);
+    }
+    if ok { Ok(()) } else { Err(Failure::Problems) }
 }
 
 /// Starts `portfolio up` in a new process group with its output in the supervisor log, and

@@ -171,6 +171,9 @@ pub struct Manifest {
     pub consumes: Interfaces,
     #[serde(default)]
     pub tasks: Tasks,
+    /// CI stage overrides: stage → command (`""` removes the stage); see `ci.rs`.
+    #[serde(default)]
+    pub ci: BTreeMap<String, String>,
     /// Tools beyond the kind's defaults that this project needs (ids from `portfolio bootstrap`).
     #[serde(default)]
     pub requires: Vec<Spanned<String>>,
@@ -250,6 +253,7 @@ fn known_keys(table: &str) -> &'static [&'static str] {
             "provides",
             "consumes",
             "tasks",
+            "ci",
             "requires",
             "rto",
             "rpo",

@@ -92,6 +92,11 @@ pub fn services(
         w
     };
     let env_file = load_env_file(&root.join("env/local"));
+    // An environment's copy (`portfolio promote`) runs on shifted ports.
+    let offset: u16 = std::env::var("PORTFOLIO_PORT_OFFSET")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     Ok(graph
         .order
         .iter()
@@ -108,19 +113,42 @@ pub fn services(
                 .provides
                 .http
                 .iter()
-                .map(|port| format!("http://127.0.0.1:{}", port.get_ref()))
+                .map(|port| format!("http://127.0.0.1:{}", port.get_ref() + offset))
                 .collect();
             Some(ServiceSpec {
                 id: p.id().to_string(),
                 dir: root.join(&p.dir),
                 command: run.command,
-                ready: p.manifest.tasks.ready.as_ref().map(|r| r.get_ref().clone()),
+                ready: p
+                    .manifest
+                    .tasks
+                    .ready
+                    .as_ref()
+                    .map(|r| shift_port(r.get_ref(), offset)),
                 ready_timeout: Duration::from_secs(p.manifest.tasks.ready_timeout.unwrap_or(60)),
                 env,
                 urls,
             })
         })
         .collect())
+}
+
+/// `url` with `offset` added to its port (`http://host:8000/x` → `http://host:18000/x`).
+pub fn shift_port(url: &str, offset: u16) -> String {
+    if offset == 0 {
+        return url.to_string();
+    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once(':') {
+        Some((host, port)) => match port.parse::<u16>() {
+            Ok(p) => format!("{scheme}://{host}:{}{path}", p.saturating_add(offset)),
+            Err(_) => url.to_string(),
+        },
+        None => url.to_string(),
+    }
 }
 
 /// `KEY=VALUE` lines of a dotenv-style file; comments and blank lines ignored.

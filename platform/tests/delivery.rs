@@ -1,0 +1,512 @@
+//! Delivery end to end, as a process on a temporary git repository (fixture `delivery`):
+//! commits on `work` → CI records → dev → approvals → staging (a real local deploy) → CAB
+//! approvals → release tag → prod, with every gate refused when its condition is missing,
+//! rollback and the re-promotion block, hotfixes, same-day releases, commit and branch checks.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn copy_dir(src: &Path, dst: &Path) {
+    fs::create_dir_all(dst).unwrap();
+    for entry in fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let to = dst.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to);
+        } else {
+            fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    // Two consecutive free ports: the service's own and the staging copy's (offset 1).
+    loop {
+        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = a.local_addr().unwrap().port();
+        if p < 65000 && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+}
+
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+/// A weekday inside prod's change window, and a Saturday outside it.
+const IN_WINDOW: &str = "2026-11-26T10:00:00Z";
+const WEEKEND: &str = "2026-11-28T10:00:00Z";
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/delivery"),
+            dir.path(),
+        );
+        let port = free_port();
+        for f in ["projects/svc/web/project.toml", "environments/staging.toml"] {
+            let p = dir.path().join(f);
+            let text = fs::read_to_string(&p)
+                .unwrap()
+                .replace("__STAGING_PORT__", &(port + 1).to_string())
+                .replace("__PORT__", &port.to_string());
+            fs::write(p, text).unwrap();
+        }
+        let repo = Repo { dir };
+        repo.git(&["init", "-q", "-b", "work"]);
+        repo.git(&["config", "user.email", "alice@example.org"]);
+        repo.git(&["config", "user.name", "Alice"]);
+        repo.commit_all("feat(web): serve the pages (#1)", "alice@example.org");
+        repo
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn commit_all(&self, message: &str, author: &str) -> String {
+        self.git(&["add", "-A"]);
+        let out = Command::new("git")
+            .args(["commit", "-q", "-m", message])
+            .env("GIT_AUTHOR_EMAIL", author)
+            .env("GIT_AUTHOR_NAME", author)
+            .current_dir(self.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// `portfolio ARGS` as `actor` at time `now`.
+    fn run(&self, actor: &str, now: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_portfolio"))
+            .arg("--root")
+            .arg(self.path())
+            .args(args)
+            .env_remove("PORTFOLIO_ROOT")
+            .env("PORTFOLIO_ACTOR", actor)
+            .env("PORTFOLIO_NOW", now)
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, actor: &str, args: &[&str]) -> String {
+        let out = self.run(actor, IN_WINDOW, args);
+        let text = text(&out);
+        assert!(out.status.success(), "portfolio {args:?} failed:\n{text}");
+        text
+    }
+
+    /// Runs a command that must be refused (exit 1) and returns its output.
+    fn refused(&self, actor: &str, now: &str, args: &[&str]) -> String {
+        let out = self.run(actor, now, args);
+        let text = text(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "portfolio {args:?} should be refused:\n{text}"
+        );
+        text
+    }
+
+    fn branch(&self, name: &str) -> String {
+        self.git(&["rev-parse", &format!("refs/heads/{name}")])
+    }
+
+    fn ci(&self, stages: &[&str]) {
+        for s in stages {
+            self.ok("alice@example.org", &["ci", s]);
+        }
+    }
+}
+
+impl Drop for Repo {
+    fn drop(&mut self) {
+        let wt = self.path().join(".portfolio/envs/staging/src");
+        if wt.exists() {
+            let _ = Command::new(env!("CARGO_BIN_EXE_portfolio"))
+                .arg("--root")
+                .arg(&wt)
+                .arg("down")
+                .output();
+        }
+    }
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+}
+
+const ALICE: &str = "alice@example.org";
+const BOB: &str = "bob@example.org";
+const CAROL: &str = "carol@example.org";
+const DAVE: &str = "dave@example.org";
+const ALL: [&str; 5] = ["lint", "unit", "integration", "security", "build"];
+
+#[test]
+fn work_to_prod_with_every_gate() {
+    let repo = Repo::new();
+    let c1 = repo.git(&["rev-parse", "HEAD"]);
+
+    // dev: no CI record yet.
+    let out = repo.refused(ALICE, IN_WINDOW, &["promote", "--to", "dev"]);
+    assert!(out.contains("no CI record of `lint`"), "{out}");
+    assert!(out.contains("no CI record of `unit`"), "{out}");
+    assert!(!repo.git(&["branch", "--list", "dev"]).contains("dev"));
+
+    // A dirty tree's record does not count.
+    fs::write(repo.path().join("scratch.txt"), "x").unwrap();
+    repo.ci(&["lint", "unit"]);
+    let out = repo.refused(ALICE, IN_WINDOW, &["promote", "--to", "dev"]);
+    assert!(out.contains("uncommitted changes"), "{out}");
+    fs::remove_file(repo.path().join("scratch.txt")).unwrap();
+
+    repo.ci(&["lint", "unit"]);
+    let record: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(repo.path().join(format!(".portfolio/ci/{c1}/unit.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["commit"], c1.as_str());
+    assert_eq!(record["ok"], true);
+    assert!(record["tools"]["git"].is_string(), "{record}");
+    repo.ok(ALICE, &["promote", "--to", "dev"]);
+    assert_eq!(repo.branch("dev"), c1);
+
+    // A red stage refuses, naming the stage and the project.
+    fs::write(repo.path().join("projects/svc/web/FAIL"), "").unwrap();
+    let c_red = repo.commit_all("fix(web): a change that breaks the tests", ALICE);
+    let out = repo.run(ALICE, IN_WINDOW, &["ci", "unit"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    repo.ci(&["lint"]);
+    let out = repo.refused(ALICE, IN_WINDOW, &["promote", "--to", "dev"]);
+    assert!(
+        out.contains("`unit` is red") && out.contains("svc/web"),
+        "{out}"
+    );
+    assert_eq!(repo.branch("dev"), c1, "nothing moved");
+    fs::remove_file(repo.path().join("projects/svc/web/FAIL")).unwrap();
+    let c2 = repo.commit_all("fix(web): repair the tests\n\nRefs: #7", ALICE);
+    assert_ne!(c2, c_red);
+    repo.ci(&ALL);
+    repo.ok(ALICE, &["promote", "--to", "dev"]);
+    assert_eq!(repo.branch("dev"), c2);
+
+    // staging: approvals; the author may not approve; an outsider may not either.
+    let out = repo.refused(ALICE, IN_WINDOW, &["promote", "--to", "staging"]);
+    assert!(out.contains("0 of 1 approvals"), "{out}");
+    let out = repo.run(
+        ALICE,
+        IN_WINDOW,
+        &["approve", "--env", "staging", "--commit", "dev"],
+    );
+    assert!(
+        text(&out).contains("self-approval refused"),
+        "{}",
+        text(&out)
+    );
+    let out = repo.run(
+        "eve@example.org",
+        IN_WINDOW,
+        &["approve", "--env", "staging", "--commit", "dev"],
+    );
+    assert!(text(&out).contains("may not approve"), "{}", text(&out));
+    repo.ok(
+        BOB,
+        &[
+            "approve",
+            "--env",
+            "staging",
+            "--commit",
+            "dev",
+            "--comment",
+            "looks good",
+        ],
+    );
+
+    // A freeze refuses; unfreeze lifts it.
+    repo.ok(
+        BOB,
+        &["freeze", "--env", "staging", "--reason", "audit week"],
+    );
+    let out = repo.refused(ALICE, IN_WINDOW, &["promote", "--to", "staging"]);
+    assert!(
+        out.contains("staging is frozen") && out.contains("audit week"),
+        "{out}"
+    );
+    repo.ok(BOB, &["unfreeze", "--env", "staging"]);
+
+    // The local deploy target: staging's copy runs on its own port and data folder.
+    let out = repo.ok(ALICE, &["promote", "--to", "staging"]);
+    assert!(out.contains("promoted"), "{out}");
+    assert!(out.contains("verified svc/web"), "{out}");
+    assert_eq!(repo.branch("staging"), c2);
+    let wt = repo.path().join(".portfolio/envs/staging/src");
+    assert_eq!(
+        Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(&wt)
+            .output()
+            .unwrap()
+            .stdout,
+        format!("{c2}\n").into_bytes()
+    );
+    assert!(wt.join(".portfolio/data").is_dir());
+    let status = Command::new(env!("CARGO_BIN_EXE_portfolio"))
+        .args(["--root"])
+        .arg(&wt)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["running"], true, "{status}");
+    let port = fs::read_to_string(repo.path().join("environments/staging.toml"))
+        .unwrap()
+        .split("WEB_PORT = \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_ok());
+
+    // prod: every gate at once on a Saturday without approvals or tag.
+    let out = repo.refused(ALICE, WEEKEND, &["promote", "--to", "prod"]);
+    for want in [
+        "0 of 2 approvals",
+        "outside the change windows",
+        "has no release tag",
+    ] {
+        assert!(out.contains(want), "missing `{want}` in:\n{out}");
+    }
+    // CAB approvals: a non-member of the role is refused.
+    let out = repo.run(
+        BOB,
+        IN_WINDOW,
+        &["approve", "--env", "prod", "--commit", "staging"],
+    );
+    assert!(text(&out).contains("may not approve"), "{}", text(&out));
+    repo.ok(CAROL, &["approve", "--env", "prod", "--commit", "staging"]);
+    repo.ok(DAVE, &["approve", "--env", "prod", "--commit", "staging"]);
+    let out = repo.refused(ALICE, IN_WINDOW, &["promote", "--to", "prod"]);
+    assert!(
+        out.contains("has no release tag") && !out.contains("0 of 2"),
+        "{out}"
+    );
+
+    // The release: tag of the day, notes grouped by type and project.
+    let out = repo.ok(ALICE, &["release", "--commit", "staging"]);
+    assert!(out.contains("## v2026.11.26"), "{out}");
+    let features = out.find("### Features").expect("features section");
+    let fixes = out.find("### Bug fixes").expect("fixes section");
+    assert!(features < fixes, "{out}");
+    assert!(out.contains("#### svc/web"), "{out}");
+    assert!(out.contains("**web:** repair the tests (#7)"), "{out}");
+    assert_eq!(repo.git(&["tag", "--points-at", &c2]), "v2026.11.26");
+    assert!(
+        fs::read_to_string(repo.path().join("CHANGELOG.md"))
+            .unwrap()
+            .starts_with("# Changelog\n\n## v2026.11.26")
+    );
+    fs::remove_file(repo.path().join("CHANGELOG.md")).unwrap();
+
+    let out = repo.ok(ALICE, &["promote", "--to", "prod"]);
+    assert!(out.contains("promoted"), "{out}");
+    assert_eq!(repo.branch("main"), c2);
+
+    // Records: refusals and promotions, with their gates.
+    let log = fs::read_to_string(repo.path().join(".portfolio/delivery/promotions.jsonl")).unwrap();
+    let outcomes: Vec<String> = log
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["outcome"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        outcomes.iter().filter(|o| *o == "refused").count() >= 6,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes.iter().filter(|o| *o == "promoted").count(),
+        4,
+        "{outcomes:?}"
+    );
+
+    // envs: which commit and release each environment runs.
+    let envs: serde_json::Value = serde_json::from_str(
+        &repo
+            .ok(ALICE, &["envs", "--json"])
+            .lines()
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let names: Vec<&str> = envs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["env"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["dev", "staging", "prod"]);
+    assert_eq!(envs[2]["release"], "v2026.11.26");
+
+    // A second release the same day gets `.1`.
+    fs::write(repo.path().join("projects/svc/lib/NOTES.md"), "x").unwrap();
+    let c3 = repo.commit_all("feat(lib)!: a new interface", ALICE);
+    let out = repo.ok(ALICE, &["release", "--commit", &c3]);
+    assert!(out.contains("## v2026.11.26.1"), "{out}");
+    let breaking = out.find("Breaking changes").expect("breaking section");
+    assert!(breaking < out.find("### Features").unwrap(), "{out}");
+    assert!(
+        out.contains("#### svc/lib") && !out.contains("repair the tests"),
+        "{out}"
+    );
+    let changelog = fs::read_to_string(repo.path().join("CHANGELOG.md")).unwrap();
+    assert!(
+        changelog.starts_with("# Changelog\n\n## v2026.11.26.1"),
+        "{changelog}"
+    );
+    fs::remove_file(repo.path().join("CHANGELOG.md")).unwrap();
+
+    // Rollback of staging: back to the earlier commit, the rolled-back one blocked.
+    assert_eq!(repo.git(&["status", "--porcelain"]), "", "a clean tree");
+    repo.ci(&ALL);
+    repo.ok(ALICE, &["promote", "--to", "dev"]);
+    repo.ok(CAROL, &["approve", "--env", "staging", "--commit", &c3]);
+    repo.ok(ALICE, &["promote", "--to", "staging"]);
+    assert_eq!(repo.branch("staging"), c3);
+    let out = repo.ok(
+        BOB,
+        &["rollback", "--env", "staging", "--reason", "login broken"],
+    );
+    assert!(out.contains("rolled-back"), "{out}");
+    assert_eq!(repo.branch("staging"), c2);
+    let out = repo.refused(ALICE, IN_WINDOW, &["promote", "--to", "staging"]);
+    assert!(
+        out.contains("rolled back from staging") && out.contains("login broken"),
+        "{out}"
+    );
+    repo.ok(BOB, &["unblock", "--commit", &c3]);
+    repo.ok(ALICE, &["promote", "--to", "staging", "--dry-run"]);
+    let _ = c1;
+}
+
+#[test]
+fn hotfixes_use_their_gates_and_must_reach_work() {
+    let repo = Repo::new();
+    let c1 = repo.git(&["rev-parse", "HEAD"]);
+    repo.git(&["branch", "main", &c1]);
+    repo.git(&["switch", "-q", "-c", "hotfix/login-crash", "main"]);
+    fs::write(repo.path().join("projects/svc/web/FIX.md"), "fix").unwrap();
+    let fix = repo.commit_all("fix(web): stop the login crash", ALICE);
+    repo.ci(&["lint", "unit"]);
+    let out = repo.refused(
+        ALICE,
+        IN_WINDOW,
+        &["promote", "--to", "prod", "--hotfix", "--commit", &fix],
+    );
+    assert!(out.contains("0 of 1 approvals"), "{out}");
+    assert!(
+        !out.contains("release tag"),
+        "hotfix gates have no tag gate: {out}"
+    );
+    repo.ok(CAROL, &["approve", "--env", "prod", "--commit", &fix]);
+    repo.ok(
+        ALICE,
+        &["promote", "--to", "prod", "--hotfix", "--commit", &fix],
+    );
+    assert_eq!(repo.branch("main"), fix);
+    let out = repo.ok(ALICE, &["envs"]);
+    assert!(out.contains("has not reached work"), "{out}");
+    repo.git(&["switch", "-q", "work"]);
+    repo.git(&["cherry-pick", &fix]);
+    let out = repo.ok(ALICE, &["envs"]);
+    assert!(!out.contains("has not reached work"), "{out}");
+}
+
+#[test]
+fn commit_messages_and_branch_names_are_checked() {
+    let repo = Repo::new();
+    let base = repo.git(&["rev-parse", "HEAD"]);
+    fs::write(repo.path().join("a.txt"), "a").unwrap();
+    repo.commit_all("updated stuff", ALICE);
+    fs::write(repo.path().join("b.txt"), "b").unwrap();
+    repo.commit_all("feat(web): fine", ALICE);
+    let out = repo.refused(ALICE, IN_WINDOW, &["commitlint", "--since", &base]);
+    assert!(
+        out.contains("updated stuff: not a conventional commit"),
+        "{out}"
+    );
+    assert!(out.contains("checked 2 commit(s): 1 problem(s)"), "{out}");
+    let out = repo.run(ALICE, IN_WINDOW, &["commitlint", "--since", "no-such-rev"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    repo.ok(ALICE, &["branch-check", "svc/12-add-labels"]);
+    repo.ok(ALICE, &["branch-check", "hotfix/login-crash"]);
+    let out = repo.refused(ALICE, IN_WINDOW, &["branch-check", "backend/12-add-labels"]);
+    assert!(out.contains("`backend` is not one"), "{out}");
+    repo.refused(ALICE, IN_WINDOW, &["branch-check", "svc/add-labels"]);
+
+    // CODEOWNERS from the catalog, and its drift check.
+    repo.refused(ALICE, IN_WINDOW, &["codeowners", "--check"]);
+    repo.ok(ALICE, &["codeowners"]);
+    let owners = fs::read_to_string(repo.path().join(".github/CODEOWNERS")).unwrap();
+    assert!(
+        owners.contains("/projects/svc/web/ @portfolio-platform/team-web"),
+        "{owners}"
+    );
+    repo.ok(ALICE, &["codeowners", "--check"]);
+}
+
+#[test]
+fn affected_ci_skips_what_did_not_change_and_says_why() {
+    let repo = Repo::new();
+    let base = repo.git(&["rev-parse", "HEAD"]);
+    fs::write(repo.path().join("projects/svc/web/page.html"), "<p>hi</p>").unwrap();
+    repo.commit_all("feat(web): a page", ALICE);
+    let out = repo.ok(ALICE, &["ci", "lint", "--affected", "--since", &base]);
+    assert!(
+        out.contains(&format!("skip lint svc/lib: not affected since {base}")),
+        "{out}"
+    );
+    assert!(out.contains("lint svc/web"), "{out}");
+    let out = repo.run(ALICE, IN_WINDOW, &["ci", "nonsense"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("unknown stage `nonsense`"),
+        "{}",
+        text(&out)
+    );
+    let out = repo.run(ALICE, IN_WINDOW, &["promote", "--to", "qa"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("unknown environment `qa` (environments: dev, prod, staging)"),
+        "{}",
+        text(&out)
+    );
+}
