@@ -316,6 +316,9 @@ pub struct Promotion {
     pub commit: String,
     /// The environment's commit before.
     pub previous: Option<String>,
+    /// Where the commit came from (source environment or branch; `hotfix` for hotfixes).
+    #[serde(default)]
+    pub source: String,
     pub by: String,
     pub at: String,
     /// `promote`, `hotfix` or `rollback`.
@@ -747,6 +750,11 @@ pub fn promote(
         env: env.name.clone(),
         commit: commit.clone(),
         previous: previous.clone(),
+        source: if opts.hotfix {
+            "hotfix".into()
+        } else {
+            env.source.clone()
+        },
         by: git::identity(root).unwrap_or_else(|| "unknown".into()),
         at: stamp(now()),
         action: if opts.hotfix { "hotfix" } else { "promote" }.into(),
@@ -1001,6 +1009,7 @@ pub fn rollback(
         env: env.name.clone(),
         commit: target.clone(),
         previous: Some(current),
+        source: "rollback".into(),
         by,
         at: stamp(now()),
         action: "rollback".into(),
