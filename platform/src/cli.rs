@@ -99,12 +99,18 @@ package.json and package-lock.json every npm project; other files outside projec
         /// Machine-readable output (JSON on standard output).
         #[arg(long)]
         json: bool,
+        /// An environment's deployed copy (`portfolio promote`) instead of `portfolio up`'s.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
     },
     /// Health of the running services.
     Status {
         /// Machine-readable output (JSON on standard output).
         #[arg(long)]
         json: bool,
+        /// An environment's deployed copy (`portfolio promote`) instead of `portfolio up`'s.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
     },
     /// Print a service's log.
     Logs {
@@ -112,6 +118,9 @@ package.json and package-lock.json every npm project; other files outside projec
         /// Keep printing new lines until interrupted.
         #[arg(short, long)]
         follow: bool,
+        /// An environment's deployed copy (`portfolio promote`) instead of `portfolio up`'s.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
     },
     /// Run a CI stage (or `all`) and write its record under `.portfolio/ci/<commit>/`.
     #[command(

@@ -145,7 +145,8 @@ fn run(cli: Cli) -> CmdResult {
         Cmd::Test(args) => run_task(&root, TaskName::Test, args),
         Cmd::Build(args) => run_task(&root, TaskName::Build, args),
         Cmd::Up { ids, detach } => up(&root, &ids, detach),
-        Cmd::Down { json } => {
+        Cmd::Down { json, env } => {
+            let root = env_root(&root, env.as_deref())?;
             let report = supervisor::down(&root, Duration::from_secs(30))?;
             if json {
                 print_json(&report);
@@ -160,7 +161,8 @@ fn run(cli: Cli) -> CmdResult {
             }
             Ok(())
         }
-        Cmd::Status { json } => {
+        Cmd::Status { json, env } => {
+            let root = env_root(&root, env.as_deref())?;
             let report = supervisor::status(&root);
             if json {
                 print_json(&report);
@@ -202,7 +204,7 @@ fn run(cli: Cli) -> CmdResult {
                 Err(Failure::Problems)
             }
         }
-        Cmd::Logs { id, follow } => logs(&root, &id, follow),
+        Cmd::Logs { id, follow, env } => logs(&env_root(&root, env.as_deref())?, &id, follow),
         Cmd::Ci(args) => ci(&root, args),
         Cmd::Promote {
             to,
@@ -827,6 +829,23 @@ fn up(root: &Path, ids: &[String], detach: bool) -> CmdResult {
         }
         e => e.into(),
     })
+}
+
+/// The repository root, or with `env` the root of that environment's deployed copy.
+fn env_root(root: &Path, env: Option<&str>) -> Result<PathBuf, Failure> {
+    let Some(name) = env else {
+        return Ok(root.to_path_buf());
+    };
+    let envs = delivery::load_environments(root)?;
+    let env = delivery::environment(&envs, name)?;
+    let wt = delivery::worktree(root, &env.name);
+    if !wt.join(".git").exists() {
+        return Err(Failure::Usage(format!(
+            "{} has no local deployment yet (`portfolio promote --to {}`)",
+            env.name, env.name
+        )));
+    }
+    Ok(wt)
 }
 
 fn report_promotion(record: &delivery::Promotion, json: bool) -> CmdResult {

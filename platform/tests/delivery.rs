@@ -272,14 +272,17 @@ fn work_to_prod_with_every_gate() {
         format!("{c2}\n").into_bytes()
     );
     assert!(wt.join(".portfolio/data").is_dir());
-    let status = Command::new(env!("CARGO_BIN_EXE_portfolio"))
-        .args(["--root"])
-        .arg(&wt)
-        .args(["status", "--json"])
-        .output()
-        .unwrap();
+    let status = repo.run(ALICE, IN_WINDOW, &["status", "--env", "staging", "--json"]);
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status["running"], true, "{status}");
+    assert_eq!(status["services"][0]["id"], "svc/web", "{status}");
+    let out = repo.run(ALICE, IN_WINDOW, &["status", "--env", "prod"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("prod has no local deployment yet"),
+        "{}",
+        text(&out)
+    );
     let port = fs::read_to_string(repo.path().join("environments/staging.toml"))
         .unwrap()
         .split("WEB_PORT = \"")
@@ -413,6 +416,9 @@ fn work_to_prod_with_every_gate() {
     );
     repo.ok(BOB, &["unblock", "--commit", &c3]);
     repo.ok(ALICE, &["promote", "--to", "staging", "--dry-run"]);
+    let out = repo.ok(ALICE, &["down", "--env", "staging"]);
+    assert!(out.contains("stopped 1 service(s): svc/web"), "{out}");
+    assert!(std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_err());
     let _ = c1;
 }
 
