@@ -431,6 +431,23 @@ pub fn run_stage(
         &path,
         serde_json::to_vec_pretty(&record).expect("record serialises"),
     )?;
+    if !record.dirty {
+        crate::audit::record_or_warn(
+            root,
+            &format!("ci:{stage}"),
+            &commit,
+            &format!(
+                "CI stage `{stage}` {} for commit {commit} ({} step(s) run)",
+                if record.ok { "passed" } else { "failed" },
+                record
+                    .steps
+                    .iter()
+                    .filter(|s| s.outcome != StepOutcome::Skipped)
+                    .count()
+            ),
+            serde_json::to_value(&record).expect("record serialises"),
+        );
+    }
     Ok(record)
 }
 

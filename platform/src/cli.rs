@@ -250,6 +250,9 @@ Example:
         #[arg(long, default_value = "portfolio-platform")]
         org: String,
     },
+    /// Audit evidence: verify the chain, report coverage per control, review access.
+    #[command(subcommand)]
+    Audit(AuditCmd),
     /// Print the base revision `scripts/validate-local.sh` compares with.
     #[command(hide = true)]
     DefaultBase,
@@ -273,6 +276,42 @@ pub enum CatalogCmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Check every evidence record against the hash chain (edited, deleted, unchained).
+    #[command(after_help = "Example:\n  portfolio audit verify --json")]
+    Verify {
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Coverage matrix per control: evidence count, latest date, gaps.
+    #[command(
+        after_help = "Examples:\n  portfolio audit report\n  portfolio audit report --year 2026 --format html > audit.html"
+    )]
+    Report {
+        /// Year of the evidence (default: this year).
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+        format: ReportFormat,
+    },
+    /// Who can approve promotions and who owns what, for the quarterly sign-off (recorded as
+    /// evidence).
+    AccessReview {
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Html,
+    Json,
 }
 
 #[derive(Debug, Args)]

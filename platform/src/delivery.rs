@@ -411,6 +411,13 @@ pub fn approve(
         comment,
     };
     append(root, "approvals.jsonl", &a)?;
+    crate::audit::record_or_warn(
+        root,
+        "approval",
+        &a.commit,
+        &format!("{} approved {} for {}", a.by, a.commit, a.env),
+        serde_json::to_value(&a).expect("serialises"),
+    );
     Ok(a)
 }
 
@@ -423,6 +430,13 @@ pub fn freeze(root: &Path, env: &Environment, reason: &str) -> Result<Freeze, De
     };
     all.insert(env.name.clone(), f.clone());
     write_json(root, "freezes.json", &all)?;
+    crate::audit::record_or_warn(
+        root,
+        "freeze",
+        &env.name,
+        &format!("{} froze {}: {}", f.by, env.name, f.reason),
+        serde_json::to_value(&f).expect("serialises"),
+    );
     Ok(f)
 }
 
@@ -431,6 +445,19 @@ pub fn unfreeze(root: &Path, env: &Environment) -> Result<bool, DeliveryError> {
     let mut all = freezes(root);
     let was = all.remove(&env.name).is_some();
     write_json(root, "freezes.json", &all)?;
+    if was {
+        crate::audit::record_or_warn(
+            root,
+            "freeze",
+            &env.name,
+            &format!(
+                "{} lifted the freeze of {}",
+                git::identity(root).unwrap_or_default(),
+                env.name
+            ),
+            serde_json::json!({ "env": env.name, "unfrozen": true }),
+        );
+    }
     Ok(was)
 }
 
@@ -728,6 +755,30 @@ pub struct PromoteOptions {
     pub progress: bool,
 }
 
+fn evidence(root: &Path, record: &Promotion) {
+    let source = if record.action == "rollback" {
+        "rollback"
+    } else {
+        "promotion"
+    };
+    crate::audit::record_or_warn(
+        root,
+        source,
+        &format!("{}-{}", record.env, short(&record.commit)),
+        &format!(
+            "{} of {} to {} by {}: {} ({} of {} gates passed)",
+            record.action,
+            record.commit,
+            record.env,
+            record.by,
+            record.outcome,
+            record.gates.iter().filter(|g| g.ok).count(),
+            record.gates.len()
+        ),
+        serde_json::to_value(record).expect("serialises"),
+    );
+}
+
 /// `portfolio promote --to ENV`: gates, branch move, deploy, verify, record.
 pub fn promote(
     root: &Path,
@@ -768,6 +819,7 @@ pub fn promote(
     if record.gates.iter().any(|g| !g.ok) {
         record.outcome = "refused".into();
         append(root, "promotions.jsonl", &record)?;
+        evidence(root, &record);
         return Ok(record);
     }
     if opts.dry_run {
@@ -777,6 +829,7 @@ pub fn promote(
     move_branch(root, &env.branch, &commit)?;
     record.outcome = deploy_and_verify(root, env, &commit, opts.progress, &mut record.notes);
     append(root, "promotions.jsonl", &record)?;
+    evidence(root, &record);
     Ok(record)
 }
 
@@ -1027,6 +1080,7 @@ pub fn rollback(
         outcome
     };
     append(root, "promotions.jsonl", &record)?;
+    evidence(root, &record);
     Ok(record)
 }
 

@@ -68,11 +68,22 @@ pub fn is_ancestor(dir: &Path, ancestor: &str, descendant: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Tracked files with changes, or untracked files that are not ignored.
+/// Tracked files with changes, or untracked files that are not ignored. Audit evidence
+/// (`audits/<year>/`, written by the platform's own actions) does not count.
 pub fn is_dirty(dir: &Path) -> bool {
-    run(dir, &["status", "--porcelain", "--untracked-files=normal"])
-        .map(|s| !s.trim().is_empty())
-        .unwrap_or(true)
+    run(
+        dir,
+        &[
+            "status",
+            "--porcelain",
+            "--untracked-files=normal",
+            "--",
+            ".",
+            ":(exclude)audits/2*",
+        ],
+    )
+    .map(|s| !s.trim().is_empty())
+    .unwrap_or(true)
 }
 
 /// The acting identity: `PORTFOLIO_ACTOR`, else git's `user.email`.

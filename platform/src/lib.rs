@@ -2,6 +2,7 @@
 //! `main.rs` only parses arguments and prints; see `docs/ARCHITECTURE.md`.
 
 pub mod affected;
+pub mod audit;
 pub mod bootstrap;
 pub mod catalog;
 pub mod ci;

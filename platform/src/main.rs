@@ -430,6 +430,7 @@ fn run(cli: Cli) -> CmdResult {
                 Ok(())
             }
         }
+        Cmd::Audit(cmd) => audit_cmd(&root, cmd),
         Cmd::DefaultBase => {
             let base =
                 affected::default_base(&root, &["origin/work", "work", "origin/main", "main"])
@@ -829,6 +830,76 @@ fn up(root: &Path, ids: &[String], detach: bool) -> CmdResult {
         }
         e => e.into(),
     })
+}
+
+fn audit_cmd(root: &Path, cmd: portfolio::cli::AuditCmd) -> CmdResult {
+    use portfolio::audit;
+    use portfolio::cli::{AuditCmd, ReportFormat};
+    match cmd {
+        AuditCmd::Verify { json } => {
+            let r = audit::verify(root);
+            if json {
+                print_json(&r);
+            } else {
+                for p in &r.problems {
+                    println!("{p}");
+                }
+                eprintln!(
+                    "{} record(s) in {} year(s): {} problem(s)",
+                    r.records,
+                    r.years.len(),
+                    r.problems.len()
+                );
+            }
+            if r.problems.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure::Problems)
+            }
+        }
+        AuditCmd::Report { year, format } => {
+            use chrono::Datelike;
+            let year = year.unwrap_or_else(|| delivery::now().year());
+            let r = audit::report(root, year)?;
+            match format {
+                ReportFormat::Json => print_json(&r),
+                ReportFormat::Md => print!("{}", audit::render_markdown(&r)),
+                ReportFormat::Html => print!("{}", audit::render_html(&r)),
+            }
+            Ok(())
+        }
+        AuditCmd::AccessReview { json } => {
+            let (catalog, _) = load(root)?;
+            let rows = audit::access_review(root, &catalog)?;
+            audit::record_or_warn(
+                root,
+                "access-review",
+                "quarterly",
+                &format!("access review listing {} grant(s)", rows.len()),
+                serde_json::to_value(&rows).expect("serialises"),
+            );
+            if json {
+                print_json(&rows);
+            } else {
+                let table_rows: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.who.clone(),
+                            r.can.clone(),
+                            r.on.clone(),
+                            r.granted_by.clone(),
+                        ]
+                    })
+                    .collect();
+                print!(
+                    "{}",
+                    table::render(&["who", "can", "on", "granted by"], &table_rows)
+                );
+            }
+            Ok(())
+        }
+    }
 }
 
 /// The repository root, or with `env` the root of that environment's deployed copy.

@@ -417,6 +417,13 @@ pub fn write_release(root: &Path, release: &Release) -> Result<(), crate::delive
         .unwrap_or(&old)
         .trim_start();
     fs::write(&path, format!("# Changelog\n\n{}{}", release.notes, body))?;
+    crate::audit::record_or_warn(
+        root,
+        "release",
+        &release.tag,
+        &format!("release {} of {}", release.tag, release.commit),
+        serde_json::to_value(release).expect("serialises"),
+    );
     Ok(())
 }
 

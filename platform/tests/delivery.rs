@@ -397,7 +397,11 @@ fn work_to_prod_with_every_gate() {
     fs::remove_file(repo.path().join("CHANGELOG.md")).unwrap();
 
     // Rollback of staging: back to the earlier commit, the rolled-back one blocked.
-    assert_eq!(repo.git(&["status", "--porcelain"]), "", "a clean tree");
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--", ".", ":(exclude)audits/2*"]),
+        "",
+        "a clean tree"
+    );
     repo.ci(&ALL);
     repo.ok(ALICE, &["promote", "--to", "dev"]);
     repo.ok(CAROL, &["approve", "--env", "staging", "--commit", &c3]);
@@ -515,4 +519,91 @@ fn affected_ci_skips_what_did_not_change_and_says_why() {
         "{}",
         text(&out)
     );
+}
+
+#[test]
+fn audit_evidence_is_chained_verified_and_reported() {
+    let repo = Repo::new();
+    repo.ci(&["lint", "unit", "security"]);
+    repo.ok(ALICE, &["promote", "--to", "dev"]);
+    repo.refused(ALICE, IN_WINDOW, &["promote", "--to", "staging"]);
+    repo.ok(BOB, &["approve", "--env", "staging", "--commit", "dev"]);
+    repo.ok(BOB, &["freeze", "--env", "staging", "--reason", "audit"]);
+    let review = repo.ok(CAROL, &["audit", "access-review"]);
+    assert!(
+        review.contains("bob@example.org") && review.contains("approve promotions"),
+        "{review}"
+    );
+    assert!(review.contains("team-web"), "{review}");
+
+    // Evidence does not make the tree dirty: CI records stay valid for promotion.
+    repo.ci(&["integration"]);
+    let rec: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(repo.path().join(format!(
+            ".portfolio/ci/{}/integration.json",
+            repo.git(&["rev-parse", "HEAD"])
+        )))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rec["dirty"], false);
+
+    let out = repo.ok(ALICE, &["audit", "verify"]);
+    assert!(out.contains("0 problem(s)"), "{out}");
+    let report = repo.run(
+        ALICE,
+        IN_WINDOW,
+        &["audit", "report", "--year", "2026", "--format", "json"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let by_id = |id: &str| {
+        report["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    // CC8.1: lint, unit, security, integration, two promotions (one refused), one approval.
+    let cc = by_id("CC8.1");
+    assert_eq!(cc["evidence"], 7, "{cc}");
+    assert_eq!(
+        cc["gaps"],
+        serde_json::json!(["release", "rollback"]),
+        "{cc}"
+    );
+    assert_eq!(by_id("A.8.32")["evidence"], 3); // two promotions, one freeze
+    assert_eq!(by_id("A.5.18")["evidence"], 1);
+    assert_eq!(by_id("CIS-16.12")["evidence"], 1);
+    assert_eq!(by_id("CIS-16.12")["gaps"], serde_json::json!(["scanner"]));
+    // The files on disk match the matrix.
+    let files = fs::read_dir(repo.path().join("audits/2026/CC8.1"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().unwrap() == "json")
+        .count();
+    assert_eq!(files, 7);
+    let html = repo.ok(ALICE, &["audit", "report", "--format", "html"]);
+    assert!(
+        html.starts_with("<!doctype html>") && html.contains("CC8.1"),
+        "{html}"
+    );
+
+    // An edited record and a deleted one are found.
+    let dir = repo.path().join("audits/2026/A.8.32");
+    let mut records: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().unwrap() == "json")
+        .collect();
+    records.sort();
+    let edited = fs::read_to_string(&records[0])
+        .unwrap()
+        .replace("\"recorded_by\": \"", "\"recorded_by\": \"mallory+");
+    fs::write(&records[0], edited).unwrap();
+    fs::remove_file(&records[1]).unwrap();
+    let out = repo.refused(ALICE, IN_WINDOW, &["audit", "verify"]);
+    assert!(out.contains("edited after it was recorded"), "{out}");
+    assert!(out.contains("deleted (chained at"), "{out}");
+    assert!(out.contains("2 problem(s)"), "{out}");
 }
