@@ -37,11 +37,13 @@ unit: ## Unit, integration and doc tests of the workspace, with a throwaway Post
 validate: ## Catalog, lifecycle documents and links
 	$(PORTFOLIO) validate
 
-test: bootstrap lint validate ## Everything CI runs: tools, lint, validate, project tests, API fuzzing, unit tests
+test: bootstrap lint validate ## Everything CI runs: tools, lint, validate, security stage, project tests, API fuzzing, unit tests
 	@# bootstrap regenerates env/local.example; the committed copy must already match it.
 	@if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- env/local.example; then \
 	  echo "env/local.example is out of date: commit the file \`portfolio bootstrap\` wrote"; exit 1; fi
 	$(PORTFOLIO) bootstrap --check
+	@# The security stage (cargo-deny, SBOMs); evidence is for real pipeline runs, not this one.
+	PORTFOLIO_EVIDENCE=0 $(PORTFOLIO) ci security
 	scripts/with-postgres.sh $(PORTFOLIO) test -j $(JOBS)
 	bash scripts/schemathesis.sh
 	$(MAKE) --no-print-directory unit

@@ -19,6 +19,8 @@ pub struct Tool {
     pub min: &'static str,
     /// Debian package that provides it, when there is one.
     pub apt: Option<&'static str>,
+    /// Else a crate `cargo install --locked` builds (`name@version`).
+    pub cargo: Option<&'static str>,
     /// Needed whatever the catalog says (the platform's own build and tests).
     pub always: bool,
     pub purpose: &'static str,
@@ -31,6 +33,7 @@ pub const TOOLS: &[Tool] = &[
         probe: &["git", "--version"],
         min: "2.40",
         apt: Some("git"),
+        cargo: None,
         always: true,
         purpose: "version control, `affected`",
     },
@@ -39,6 +42,7 @@ pub const TOOLS: &[Tool] = &[
         probe: &["cargo", "--version"],
         min: "1.95",
         apt: None,
+        cargo: None,
         always: true,
         purpose: "Rust workspace (rustup toolchain)",
     },
@@ -47,6 +51,7 @@ pub const TOOLS: &[Tool] = &[
         probe: &["python3", "--version"],
         min: "3.11",
         apt: Some("python3"),
+        cargo: None,
         always: true,
         purpose: "platform tests' fixture server",
     },
@@ -55,6 +60,7 @@ pub const TOOLS: &[Tool] = &[
         probe: &["node", "--version"],
         min: "20.0",
         apt: Some("nodejs"),
+        cargo: None,
         always: false,
         purpose: "web builds and tests",
     },
@@ -63,6 +69,7 @@ pub const TOOLS: &[Tool] = &[
         probe: &["npm", "--version"],
         min: "10.0",
         apt: Some("npm"),
+        cargo: None,
         always: false,
         purpose: "web dependencies (npm workspaces)",
     },
@@ -71,6 +78,7 @@ pub const TOOLS: &[Tool] = &[
         probe: &["chromium", "--version"],
         min: "120.0",
         apt: Some("chromium"),
+        cargo: None,
         always: false,
         purpose: "browser tests (headless)",
     },
@@ -79,6 +87,7 @@ pub const TOOLS: &[Tool] = &[
         probe: &["pg_ctl", "--version"],
         min: "15.0",
         apt: Some("postgresql"),
+        cargo: None,
         always: false,
         purpose: "services' tests on PostgreSQL",
     },
@@ -87,14 +96,34 @@ pub const TOOLS: &[Tool] = &[
         probe: &["redis-server", "--version"],
         min: "7.0",
         apt: Some("redis-server"),
+        cargo: None,
         always: false,
         purpose: "the task API's shared cache (REDIS_URL) and its tests",
+    },
+    Tool {
+        id: "cargo-deny",
+        probe: &["cargo-deny", "--version"],
+        min: "0.20",
+        apt: None,
+        cargo: Some("cargo-deny@0.20.2"),
+        always: false,
+        purpose: "CI security stage: licences, bans, sources (deny.toml)",
+    },
+    Tool {
+        id: "cargo-cyclonedx",
+        probe: &["cargo-cyclonedx", "cyclonedx", "--version"],
+        min: "0.5",
+        apt: None,
+        cargo: Some("cargo-cyclonedx@0.5.9"),
+        always: false,
+        purpose: "CI security stage: a CycloneDX SBOM per package",
     },
     Tool {
         id: "terraform",
         probe: &["terraform", "version"],
         min: "1.6",
         apt: None,
+        cargo: None,
         always: false,
         purpose: "IaC modules: fmt and validate",
     },
@@ -103,6 +132,7 @@ pub const TOOLS: &[Tool] = &[
         probe: &["helm", "version", "--short"],
         min: "3.13",
         apt: None,
+        cargo: None,
         always: false,
         purpose: "Helm chart: lint, template, package",
     },
@@ -215,21 +245,43 @@ pub fn check(catalog: &Catalog) -> Vec<ToolReport> {
                 found,
                 status,
                 needed_by,
-                install: tool.apt.map(|p| format!("apt-get install -y {p}")),
+                install: tool
+                    .apt
+                    .map(|p| format!("apt-get install -y {p}"))
+                    .or_else(|| tool.cargo.map(|c| format!("cargo install --locked {c}"))),
                 purpose: tool.purpose,
             }
         })
         .collect()
 }
 
-/// Installs what apt can provide among the missing tools. Returns the commands it ran.
+/// Installs the missing tools that apt or `cargo install` provide. Returns the commands it
+/// ran.
 pub fn install(reports: &[ToolReport]) -> Result<Vec<String>, String> {
-    let packages: Vec<&str> = reports
+    let missing: Vec<&Tool> = reports
         .iter()
         .filter(|r| matches!(r.status, Status::Missing | Status::TooOld))
-        .filter_map(|r| TOOLS.iter().find(|t| t.id == r.tool).and_then(|t| t.apt))
+        .filter_map(|r| TOOLS.iter().find(|t| t.id == r.tool))
         .collect();
+    let packages: Vec<&str> = missing.iter().filter_map(|t| t.apt).collect();
+    let crates: Vec<&str> = missing.iter().filter_map(|t| t.cargo).collect();
     let mut ran = Vec::new();
+    for c in crates {
+        let line = format!("cargo install --locked {c}");
+        eprintln!("+ {line} (a few minutes, once)");
+        // Its own target folder: the workspace's build cache stays as it is.
+        let target = std::env::temp_dir().join("portfolio-cargo-install");
+        let status = Command::new("cargo")
+            .args(["install", "--locked", "--quiet", c])
+            .env("CARGO_TARGET_DIR", &target)
+            .status()
+            .map_err(|e| format!("{line}: {e}"))?;
+        ran.push(line.clone());
+        if !status.success() {
+            return Err(format!("`{line}` failed with {status}"));
+        }
+        let _ = std::fs::remove_dir_all(&target);
+    }
     if packages.is_empty() {
         return Ok(ran);
     }

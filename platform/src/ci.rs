@@ -6,7 +6,7 @@
 //! with `sh -c` in the project folder) and, for `build`, `artifacts` (paths whose SHA-256 goes
 //! into the record). A project overrides a stage in its manifest's `[ci]` table (a command; an
 //! empty string removes the stage). Placeholders: `{package}` (the Cargo package), `{target}`
-//! (the Cargo target folder), `{portfolio}` (this program).
+//! (the Cargo target folder), `{root}` (the repository), `{portfolio}` (this program).
 //!
 //! Every stage run writes a record, `.portfolio/ci/<commit>/<stage>.json`: commit, whether the
 //! tree was dirty, inputs (projects and why others were skipped), tool versions, each step's
@@ -198,6 +198,7 @@ fn expand(s: &str, p: Option<&Project>, root: &Path) -> String {
         .unwrap_or_else(|_| "portfolio".into());
     let mut s = s
         .replace("{target}", &target.display().to_string())
+        .replace("{root}", &root.display().to_string())
         .replace("{portfolio}", &shlex::try_quote(&exe).unwrap_or_default());
     if let Some(p) = p {
         s = s.replace("{package}", p.manifest.package());

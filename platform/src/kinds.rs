@@ -66,8 +66,9 @@ pub fn default_task(kind: Kind, task: TaskName) -> Option<&'static str> {
 pub fn default_tools(kind: Kind) -> &'static [&'static str] {
     use Kind::*;
     match kind {
-        RustService => &["cargo", "postgresql"],
-        RustCli | RustLibrary | RustLambda => &["cargo"],
+        RustService => &["cargo", "postgresql", "cargo-deny", "cargo-cyclonedx"],
+        RustCli | RustLambda => &["cargo", "cargo-deny", "cargo-cyclonedx"],
+        RustLibrary => &["cargo"],
         NpmPackage => &["node", "npm", "chromium"],
         TerraformModule => &["terraform"],
         HelmChart => &["helm"],
