@@ -250,6 +250,9 @@ Example:
         #[arg(long, default_value = "portfolio-platform")]
         org: String,
     },
+    /// Feature flags of every project (`ops/feature-flags.toml`): list, and check expiry and use.
+    #[command(subcommand)]
+    Flags(FlagsCmd),
     /// Audit evidence: verify the chain, report coverage per control, review access.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -272,6 +275,30 @@ pub enum CatalogCmd {
     /// Everything the manifest says about one project, with resolved tasks and dependents.
     Show {
         id: String,
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FlagsCmd {
+    /// Every declared flag: owner, default, per-environment values, dates, status.
+    #[command(
+        after_help = "Examples:\n  portfolio flags list\n  portfolio flags list --env prod --json"
+    )]
+    List {
+        /// Show each flag's value in this environment.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fail on expired flags, flags read in code (`flag("name")`) but not declared, declared
+    /// but never read, or declared twice.
+    #[command(after_help = "Example:\n  portfolio flags check --json")]
+    Check {
         /// Machine-readable output (JSON on standard output).
         #[arg(long)]
         json: bool,

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod delivery;
 pub mod diag;
 pub mod docs;
+pub mod flagcheck;
 pub mod git;
 pub mod graph;
 pub mod kinds;

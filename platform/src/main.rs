@@ -431,6 +431,7 @@ fn run(cli: Cli) -> CmdResult {
             }
         }
         Cmd::Audit(cmd) => audit_cmd(&root, cmd),
+        Cmd::Flags(cmd) => flags_cmd(&root, cmd),
         Cmd::DefaultBase => {
             let base =
                 affected::default_base(&root, &["origin/work", "work", "origin/main", "main"])
@@ -830,6 +831,90 @@ fn up(root: &Path, ids: &[String], detach: bool) -> CmdResult {
         }
         e => e.into(),
     })
+}
+
+fn flags_cmd(root: &Path, cmd: portfolio::cli::FlagsCmd) -> CmdResult {
+    use portfolio::cli::FlagsCmd;
+    use portfolio::flagcheck;
+    let (catalog, _) = load(root)?;
+    let today = delivery::now().date_naive();
+    match cmd {
+        FlagsCmd::List { env, json } => {
+            let (list, diags) = flagcheck::declared(&catalog, today);
+            if !diags.is_empty() {
+                return Err(Failure::Diagnostics(diags));
+            }
+            if json {
+                let rows: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|d| {
+                        let mut v = serde_json::to_value(d).expect("serialises");
+                        if let Some(e) = &env {
+                            v["value"] = serde_json::Value::Bool(d.flag.value(e));
+                        }
+                        v
+                    })
+                    .collect();
+                print_json(&rows);
+            } else if list.is_empty() {
+                eprintln!("no feature flags (declare them in <project>/ops/feature-flags.toml)");
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|d| {
+                        let envs = d
+                            .flag
+                            .environments
+                            .iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        let mut row = vec![
+                            d.flag.name.clone(),
+                            d.project.clone(),
+                            d.flag.owner.clone(),
+                            d.flag.default.to_string(),
+                            envs,
+                        ];
+                        if let Some(e) = &env {
+                            row.push(d.flag.value(e).to_string());
+                        }
+                        row.push(d.flag.expires.to_string());
+                        row.push(d.status.clone());
+                        row
+                    })
+                    .collect();
+                let mut head = vec!["flag", "project", "owner", "default", "environments"];
+                let label = env.as_ref().map(|e| format!("in {e}"));
+                if let Some(l) = &label {
+                    head.push(l);
+                }
+                head.extend(["expires", "status"]);
+                print!("{}", table::render(&head, &rows));
+            }
+            Ok(())
+        }
+        FlagsCmd::Check { json } => {
+            let diags = flagcheck::check(&catalog, today);
+            if json {
+                let list: Vec<serde_json::Value> = diags
+                    .iter()
+                    .map(|d| serde_json::json!({ "problem": d.to_string() }))
+                    .collect();
+                print_json(&list);
+            }
+            if diags.is_empty() {
+                if !json {
+                    eprintln!("feature flags: no expired, undeclared or unused flags");
+                }
+                Ok(())
+            } else if json {
+                Err(Failure::Problems)
+            } else {
+                Err(Failure::Diagnostics(diags))
+            }
+        }
+    }
 }
 
 fn audit_cmd(root: &Path, cmd: portfolio::cli::AuditCmd) -> CmdResult {

@@ -607,3 +607,56 @@ fn audit_evidence_is_chained_verified_and_reported() {
     assert!(out.contains("deleted (chained at"), "{out}");
     assert!(out.contains("2 problem(s)"), "{out}");
 }
+
+#[test]
+fn feature_flags_are_listed_and_checked() {
+    let repo = Repo::new();
+    let out = repo.ok(ALICE, &["flags", "check"]);
+    assert!(
+        out.contains("no expired, undeclared or unused flags"),
+        "{out}"
+    );
+    let list = repo.run(
+        ALICE,
+        IN_WINDOW,
+        &["flags", "list", "--env", "staging", "--json"],
+    );
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list[0]["name"], "dark-mode");
+    assert_eq!(list[0]["value"], true);
+    assert_eq!(list[0]["status"], "ok");
+    let out = repo.ok(ALICE, &["flags", "list", "--env", "prod"]);
+    assert!(out.contains("dark-mode") && out.contains("false"), "{out}");
+
+    // Expired (the clock after 2026-12-31): named with file and line.
+    let out = repo.refused(ALICE, "2027-01-05T10:00:00Z", &["flags", "check"]);
+    assert!(
+        out.contains(
+            "projects/svc/web/ops/feature-flags.toml:2: flag `dark-mode` expired on 2026-12-31"
+        ),
+        "{out}"
+    );
+    // Read in code but not declared, and declared but not read.
+    let js = repo.path().join("projects/svc/web/app.js");
+    fs::write(&js, "export const f = (flag) => flag('new-nav');\n").unwrap();
+    let out = repo.refused(ALICE, IN_WINDOW, &["flags", "check"]);
+    assert!(
+        out.contains("projects/svc/web/app.js:1: flag `new-nav` is read here but not declared"),
+        "{out}"
+    );
+    assert!(
+        out.contains("flag `dark-mode` is declared but no code reads it"),
+        "{out}"
+    );
+    // A broken file is an error with its line, not a crash.
+    fs::write(
+        repo.path().join("projects/svc/web/ops/feature-flags.toml"),
+        "[[flag]]\nname = \"x\"\nowner = 1\n",
+    )
+    .unwrap();
+    let out = repo.refused(ALICE, IN_WINDOW, &["flags", "list"]);
+    assert!(
+        out.contains("projects/svc/web/ops/feature-flags.toml:3:"),
+        "{out}"
+    );
+}

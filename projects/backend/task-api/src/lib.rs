@@ -48,6 +48,8 @@ pub struct AppState {
     pub push: tokio::sync::broadcast::Sender<push::Pushed>,
     /// Becomes `true` when shutdown starts; long-lived responses end then.
     pub draining: watch::Receiver<bool>,
+    /// Feature flags of this environment.
+    pub flags: std::sync::Arc<routes::flags::FlagSet>,
 }
 
 /// The JWT key: `JWT_SECRET`, else a random key created once in the data folder (mode 0600).
@@ -135,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/refresh", post(routes::auth::refresh))
         .route("/auth/logout", post(routes::auth::logout))
         .route("/me", get(routes::auth::me))
+        .route("/flags", get(routes::flags::list))
         .route("/api-keys", post(routes::auth::create_api_key))
         .route(
             "/projects",
@@ -218,6 +221,10 @@ pub async fn serve(
             .map_err(anyhow::Error::msg)?;
     }
     let jwt = Jwt::new(&jwt_secret(&settings)?, settings.access_token_ttl_secs);
+    let flags = routes::flags::FlagSet::load(
+        std::path::Path::new(&settings.flags_file),
+        &settings.portfolio_env,
+    )?;
     let (status_tx, status_rx) = watch::channel::<relay::RelayStatus>("disabled".into());
     // `draining` flips when shutdown starts (push streams end so connections can close);
     // `stop` after the server finished (background tasks end).
@@ -246,6 +253,7 @@ pub async fn serve(
         dummy_hash,
         push: push_tx,
         draining,
+        flags: std::sync::Arc::new(flags),
     };
     tracing::info!(addr = %listener.local_addr()?, backend = ?state.store.backend, "task API listening");
     let shutdown = async move {

@@ -15,6 +15,7 @@ use crate::routes;
         routes::projects::members, routes::projects::put_member, routes::projects::remove_member,
         routes::projects::tasks, routes::projects::create_task, routes::projects::analytics,
         routes::tasks::get, routes::tasks::update, routes::tasks::delete,
+        routes::flags::list,
     ),
     modifiers(&Bearer),
     tags(
@@ -22,6 +23,7 @@ use crate::routes;
         (name = "projects", description = "Projects and their analytics"),
         (name = "members", description = "Who may see and change a project"),
         (name = "tasks", description = "Tasks, with ETags and cursor pagination"),
+        (name = "flags", description = "Feature flags of this environment, for the web app"),
     )
 )]
 pub struct ApiDoc;

@@ -20,6 +20,11 @@ pub struct Settings {
     /// `JWT_SECRET`: HMAC key for access tokens; when unset, a random key is created once and
     /// kept in the data folder (mode 0600).
     pub jwt_secret: Option<String>,
+    /// `PORTFOLIO_ENV`: the environment this instance runs in (flag values); `local` by default.
+    pub portfolio_env: String,
+    /// `TASK_API_FLAGS_FILE`: the feature flags (relative to the working folder, which is the
+    /// project folder under `portfolio up`).
+    pub flags_file: String,
     /// `PORTFOLIO_DATA_DIR`: the service's data folder.
     pub portfolio_data_dir: String,
     /// `TASK_API_ACCESS_TOKEN_TTL_SECS`.
@@ -51,6 +56,8 @@ impl Default for Settings {
             kafka_bootstrap_servers: "127.0.0.1:9092".into(),
             jwt_secret: None,
             portfolio_data_dir: ".portfolio/data/backend__task-api".into(),
+            portfolio_env: "local".into(),
+            flags_file: "ops/feature-flags.toml".into(),
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             cors_origins: String::new(),
@@ -75,6 +82,7 @@ impl Settings {
                 "KAFKA_BOOTSTRAP_SERVERS",
                 "JWT_SECRET",
                 "PORTFOLIO_DATA_DIR",
+                "PORTFOLIO_ENV",
             ],
             "TASK_API_",
         )

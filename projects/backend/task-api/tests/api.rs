@@ -508,6 +508,7 @@ fn openapi_document_describes_every_route() {
         "/v1/projects/{id}/tasks",
         "/v1/projects/{id}/analytics",
         "/v1/tasks/{id}",
+        "/v1/flags",
     ] {
         assert!(paths.contains_key(p), "{p} is documented");
     }
@@ -609,4 +610,74 @@ fn caches_of_several_instances_follow_each_others_writes() {
     wait_until(Duration::from_secs(5), || {
         get(&b_app, &format!("/v1/tasks/{tid}"), &b).status == 404
     });
+}
+
+#[test]
+fn feature_flags_of_the_environment_are_served_and_applied() {
+    // The project's own flags file, in the default environment.
+    let app = App::spawn("sqlite");
+    let r = call("GET", &app.url("/v1/flags"), None, None, &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["environment"], "local");
+    assert_eq!(r.body["flags"]["analytics.cycle-time"], true);
+    let (a, _, _) = register(&app, "a@example.org");
+    let p = project(&app, &a, "Flags");
+    let t = task(&app, &a, &p, "one");
+    let tid = t["id"].as_str().unwrap();
+    patch(
+        &app,
+        &format!("/v1/tasks/{tid}"),
+        &a,
+        json!({"status": "done"}),
+        None,
+    );
+    let analytics = get(&app, &format!("/v1/projects/{p}/analytics"), &a).body;
+    assert!(
+        analytics["median_cycle_time_hours"].is_number(),
+        "{analytics}"
+    );
+
+    // Another environment where the flag is off: the field is withheld.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("flags.toml");
+    std::fs::write(
+        &file,
+        "[[flag]]\nname = \"analytics.cycle-time\"\nowner = \"t\"\ndescription = \"d\"\ndefault = true\ncreated = 2026-01-01\nexpires = 2099-01-01\nenvironments = { qa = false }\n",
+    )
+    .unwrap();
+    let app = App::spawn_with(
+        "sqlite",
+        Options {
+            env: vec![
+                ("PORTFOLIO_ENV", "qa".into()),
+                ("TASK_API_FLAGS_FILE", file.display().to_string()),
+            ],
+            ..Default::default()
+        },
+    );
+    let r = call("GET", &app.url("/v1/flags"), None, None, &[]);
+    assert_eq!(
+        r.body,
+        json!({"environment": "qa", "flags": {"analytics.cycle-time": false}})
+    );
+    let (a, _, _) = register(&app, "a@example.org");
+    let p = project(&app, &a, "Flags");
+    let analytics = get(&app, &format!("/v1/projects/{p}/analytics"), &a).body;
+    assert!(
+        analytics["median_cycle_time_hours"].is_null(),
+        "{analytics}"
+    );
+
+    // A broken flags file stops start-up with the file and line.
+    std::fs::write(&file, "[[flag]]\nname = 3\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_task-api"))
+        .env("PORTFOLIO_DATA_DIR", dir.path())
+        .env("KAFKA_BOOTSTRAP_SERVERS", "")
+        .env("TASK_API_FLAGS_FILE", &file)
+        .env("TASK_API_ADDR", format!("127.0.0.1:{}", free_port()))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("flags.toml:2"), "{stderr}");
 }

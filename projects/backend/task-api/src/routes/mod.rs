@@ -2,6 +2,7 @@
 //! layers and extractors (see `lib.rs`, `extract.rs`, `auth.rs`).
 
 pub mod auth;
+pub mod flags;
 pub mod health;
 pub mod projects;
 pub mod tasks;

@@ -237,8 +237,12 @@ pub async fn analytics(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<AnalyticsView>> {
+    let mut analytics = state.store.analytics(actor.user_id, id).await?;
+    if !state.flags.flag("analytics.cycle-time") {
+        analytics.median_cycle_time_hours = None;
+    }
     Ok(Json(AnalyticsView {
         project_id: id,
-        analytics: state.store.analytics(actor.user_id, id).await?,
+        analytics,
     }))
 }
