@@ -253,6 +253,29 @@ Example:
     /// Feature flags of every project (`ops/feature-flags.toml`): list, and check expiry and use.
     #[command(subcommand)]
     Flags(FlagsCmd),
+    /// Retire a project (guide §12): refused while others depend on it; ADR, lifecycle steps.
+    #[command(
+        after_help = "An active project goes to `deprecated` first (ADR proposed); run the \
+command again after review to finish. Planned and experimental projects go in one step. The \
+final step removes it from environments' deploy lists; up, CI, lint and test skip it; audit \
+evidence and backups are kept.
+
+Examples:
+  portfolio decommission web3/simple-smart-contract --reason 'replaced by the payments API' --dry-run
+  portfolio decommission web3/simple-smart-contract --reason 'replaced by the payments API'"
+    )]
+    Decommission {
+        id: String,
+        /// Why (goes into the ADR and the manifest).
+        #[arg(long)]
+        reason: String,
+        /// Say what would change; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
     /// Audit evidence: verify the chain, report coverage per control, review access.
     #[command(subcommand)]
     Audit(AuditCmd),

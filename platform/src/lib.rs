@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod ci;
 pub mod cli;
+pub mod decommission;
 pub mod delivery;
 pub mod diag;
 pub mod docs;

@@ -432,6 +432,40 @@ fn run(cli: Cli) -> CmdResult {
         }
         Cmd::Audit(cmd) => audit_cmd(&root, cmd),
         Cmd::Flags(cmd) => flags_cmd(&root, cmd),
+        Cmd::Decommission {
+            id,
+            reason,
+            dry_run,
+            json,
+        } => {
+            let (catalog, _) = load(&root)?;
+            use portfolio::decommission::{DecommissionError, decommission};
+            let o = decommission(&catalog, &id, &reason, dry_run).map_err(|e| match e {
+                e @ DecommissionError::HasDependents { .. } => {
+                    eprintln!("{e}");
+                    Failure::Problems
+                }
+                e => e.into(),
+            })?;
+            if json {
+                print_json(&o);
+            } else {
+                eprintln!(
+                    "{}{}: {} → {}",
+                    if dry_run { "dry run: " } else { "" },
+                    o.id,
+                    o.from,
+                    o.to
+                );
+                for c in &o.changes {
+                    eprintln!("  {c}");
+                }
+                if let Some(n) = &o.next_step {
+                    eprintln!("next: {n}");
+                }
+            }
+            Ok(())
+        }
         Cmd::DefaultBase => {
             let base =
                 affected::default_base(&root, &["origin/work", "work", "origin/main", "main"])
@@ -473,6 +507,22 @@ fn view<'a>(catalog: &'a Catalog, graph: &Graph, i: usize) -> ProjectView<'a> {
     }
 }
 
+/// The lifecycle as shown in lists: a decommissioned (or deprecating) project with its date
+/// and ADR.
+fn lifecycle_label(p: &portfolio::catalog::Project) -> String {
+    match &p.manifest.decommission {
+        Some(d) => format!(
+            "{} ({}, {})",
+            p.lifecycle(),
+            d.date
+                .as_deref()
+                .unwrap_or(&format!("requested {}", d.requested)),
+            d.adr
+        ),
+        None => p.lifecycle().to_string(),
+    }
+}
+
 fn catalog_list(root: &Path, json: bool, markdown: bool) -> CmdResult {
     let (catalog, graph) = load(root)?;
     if markdown {
@@ -484,7 +534,7 @@ fn catalog_list(root: &Path, json: bool, markdown: bool) -> CmdResult {
                 p.dir.display(),
                 p.kind(),
                 p.manifest.tier.get_ref(),
-                p.lifecycle(),
+                lifecycle_label(p),
                 p.manifest.summary.replace('|', "\\|")
             );
         }
@@ -503,7 +553,7 @@ fn catalog_list(root: &Path, json: bool, markdown: bool) -> CmdResult {
         .map(|p| {
             vec![
                 p.id().to_string(),
-                p.lifecycle().to_string(),
+                lifecycle_label(p),
                 p.kind().to_string(),
                 p.manifest.tier.get_ref().to_string(),
                 p.manifest.owner.clone(),

@@ -135,6 +135,20 @@ pub struct Tasks {
     pub ready_timeout: Option<u64>,
 }
 
+/// How a project was (or is being) decommissioned; written by `portfolio decommission`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decommission {
+    pub reason: String,
+    /// The decision record, relative to the project folder.
+    pub adr: String,
+    /// When the first step ran (YYYY-MM-DD).
+    pub requested: String,
+    /// When it became `decommissioned`.
+    #[serde(default)]
+    pub date: Option<String>,
+}
+
 /// A variable of the project's runtime environment.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct EnvVar {
@@ -187,6 +201,8 @@ pub struct Manifest {
     pub tags: Vec<String>,
     #[serde(default)]
     pub links: BTreeMap<String, String>,
+    #[serde(default)]
+    pub decommission: Option<Decommission>,
 }
 
 impl Manifest {
@@ -261,10 +277,12 @@ fn known_keys(table: &str) -> &'static [&'static str] {
             "env",
             "tags",
             "links",
+            "decommission",
         ],
         "provides" | "consumes" => &["http", "grpc", "topics", "tables"],
         "tasks" => &["lint", "test", "build", "run", "ready", "ready_timeout"],
         "env" => &["name", "default", "secret", "description"],
+        "decommission" => &["reason", "adr", "requested", "date"],
         _ => &[],
     }
 }

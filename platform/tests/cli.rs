@@ -675,3 +675,146 @@ fn a_service_that_cannot_start_fails_up_with_its_log() {
     });
     assert_eq!(status(dir.path())["running"], false);
 }
+
+#[test]
+fn decommission_refuses_with_dependents_then_retires_in_reviewable_steps() {
+    let dir = fixture("valid");
+    let root = dir.path();
+    let both = |o: &Output| format!("{}{}", stdout(o), String::from_utf8_lossy(&o.stderr));
+    // core/store has a dependent (core/api), and core/api has one (web/ui, planned).
+    let out = portfolio(
+        root,
+        &["decommission", "core/store", "--reason", "replaced"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        both(&out).contains("while other projects depend on it: core/api"),
+        "{}",
+        both(&out)
+    );
+    let before = files(root);
+    let out = portfolio(root, &["decommission", "core/api", "--reason", "replaced"]);
+    assert!(
+        both(&out).contains("depend on it: web/ui"),
+        "{}",
+        both(&out)
+    );
+    assert_eq!(files(root), before, "a refusal writes nothing");
+
+    // A planned project goes in one step.
+    let out = portfolio(
+        root,
+        &[
+            "decommission",
+            "web/ui",
+            "--reason",
+            "the CLI replaces the UI",
+        ],
+    );
+    assert!(out.status.success(), "{}", both(&out));
+    let manifest = fs::read_to_string(root.join("projects/web/ui/project.toml")).unwrap();
+    assert!(
+        manifest.contains("lifecycle = \"decommissioned\""),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("reason = \"the CLI replaces the UI\""),
+        "{manifest}"
+    );
+    let adr = fs::read_to_string(root.join("projects/web/ui/adr/0001-decommission.md")).unwrap();
+    assert!(
+        adr.contains("- Status: accepted") && adr.contains("the CLI replaces the UI"),
+        "{adr}"
+    );
+    // Then core/api (experimental, no dependents left that are not decommissioned).
+    let out = portfolio(
+        root,
+        &["decommission", "core/api", "--reason", "merged into store"],
+    );
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(
+        root.join("projects/core/api/adr/0002-decommission.md")
+            .is_file()
+    );
+
+    // An active project: deprecated first (ADR proposed), valid, then finished.
+    let out = portfolio(
+        root,
+        &[
+            "decommission",
+            "core/store",
+            "--reason",
+            "moved to S3",
+            "--dry-run",
+        ],
+    );
+    assert!(
+        both(&out).contains("dry run: core/store: active → deprecated"),
+        "{}",
+        both(&out)
+    );
+    assert!(
+        !root
+            .join("projects/core/store/adr/0002-decommission.md")
+            .exists()
+    );
+    let out = portfolio(
+        root,
+        &["decommission", "core/store", "--reason", "moved to S3"],
+    );
+    assert!(
+        both(&out).contains("next: review and merge"),
+        "{}",
+        both(&out)
+    );
+    let adr_path = root.join("projects/core/store/adr/0002-decommission.md");
+    assert!(
+        fs::read_to_string(&adr_path)
+            .unwrap()
+            .contains("- Status: proposed")
+    );
+    let out = portfolio(root, &["validate"]);
+    assert!(out.status.success(), "deprecated is valid: {}", both(&out));
+    let list = stdout(&portfolio(root, &["catalog", "list"]));
+    assert!(list.contains("deprecated (requested"), "{list}");
+
+    let out = portfolio(
+        root,
+        &[
+            "decommission",
+            "core/store",
+            "--reason",
+            "ignored: the first reason stays",
+        ],
+    );
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(
+        fs::read_to_string(&adr_path)
+            .unwrap()
+            .contains("- Status: accepted")
+    );
+    let manifest = fs::read_to_string(root.join("projects/core/store/project.toml")).unwrap();
+    assert!(
+        manifest.contains("reason = \"moved to S3\"") && manifest.contains("date = \""),
+        "{manifest}"
+    );
+    assert_eq!(manifest.matches("[decommission]").count(), 1, "{manifest}");
+    let out = portfolio(root, &["validate"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let list = stdout(&portfolio(root, &["catalog", "list", "--markdown"]));
+    assert!(list.contains("| decommissioned (20"), "{list}");
+    assert!(list.contains("adr/0002-decommission.md"), "{list}");
+    // Nothing runs it any more, and a second attempt says so.
+    let out = portfolio(root, &["test"]);
+    assert!(
+        !stdout(&out).contains("core/store  test  passed"),
+        "{}",
+        both(&out)
+    );
+    let out = portfolio(root, &["decommission", "core/store", "--reason", "x"]);
+    assert!(
+        both(&out).contains("already decommissioned"),
+        "{}",
+        both(&out)
+    );
+}
