@@ -79,8 +79,8 @@ pub const TOOLS: &[Tool] = &[
         min: "120.0",
         apt: Some("chromium"),
         cargo: None,
-        always: false,
-        purpose: "browser tests (headless)",
+        always: true,
+        purpose: "browser tests and the governance report check (headless)",
     },
     Tool {
         id: "postgresql",

@@ -276,6 +276,28 @@ Examples:
         #[arg(long)]
         json: bool,
     },
+    /// Rate every built project bronze/silver/gold on the governance rubric.
+    #[command(
+        after_help = "bronze: README, owner, ADR, tests. silver: runbook exercised within 90 \
+days, performance figures (services, CLIs), no expired flags. gold: a DR drill passed this \
+quarter, a green security stage for the current commit, coverage measured. A level needs all \
+its checks and those below.
+
+Examples:
+  portfolio scorecard
+  portfolio scorecard --html > scorecard.html"
+    )]
+    Scorecard {
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long, conflicts_with = "html")]
+        json: bool,
+        /// A self-contained HTML page.
+        #[arg(long)]
+        html: bool,
+    },
+    /// The quarterly governance review pack.
+    #[command(subcommand)]
+    Governance(GovernanceCmd),
     /// Audit evidence: verify the chain, report coverage per control, review access.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -298,6 +320,26 @@ pub enum CatalogCmd {
     /// Everything the manifest says about one project, with resolved tasks and dependents.
     Show {
         id: String,
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GovernanceCmd {
+    /// Scorecards, DR readiness, flag debt, stale ADRs and evidence coverage of a quarter, as
+    /// Markdown and HTML (with charts) in --out.
+    #[command(
+        after_help = "Example:\n  portfolio governance report --quarter 2026Q4 --out target/governance"
+    )]
+    Report {
+        /// The quarter, e.g. 2026Q4 (default: the current one).
+        #[arg(long)]
+        quarter: Option<String>,
+        /// Folder for governance-<quarter>.md and .html (default: print Markdown).
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
         /// Machine-readable output (JSON on standard output).
         #[arg(long)]
         json: bool,

@@ -13,6 +13,7 @@ pub mod diag;
 pub mod docs;
 pub mod flagcheck;
 pub mod git;
+pub mod governance;
 pub mod graph;
 pub mod kinds;
 pub mod manifest;

@@ -432,6 +432,45 @@ fn run(cli: Cli) -> CmdResult {
         }
         Cmd::Audit(cmd) => audit_cmd(&root, cmd),
         Cmd::Flags(cmd) => flags_cmd(&root, cmd),
+        Cmd::Scorecard { json, html } => {
+            use portfolio::governance;
+            let (catalog, _) = load(&root)?;
+            let cards = governance::scorecards(&catalog, delivery::now().date_naive());
+            if json {
+                print_json(&cards);
+            } else if html {
+                let quarter = governance::quarter_of(delivery::now().date_naive());
+                let pack = governance::pack(&catalog, &quarter).map_err(Failure::Usage)?;
+                print!("{}", governance::pack_html(&pack));
+            } else {
+                print!("{}", governance::scorecards_markdown(&cards));
+            }
+            Ok(())
+        }
+        Cmd::Governance(portfolio::cli::GovernanceCmd::Report { quarter, out, json }) => {
+            use portfolio::governance;
+            let (catalog, _) = load(&root)?;
+            let quarter =
+                quarter.unwrap_or_else(|| governance::quarter_of(delivery::now().date_naive()));
+            let pack = governance::pack(&catalog, &quarter).map_err(Failure::Usage)?;
+            match out {
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir)?;
+                    let md = dir.join(format!("governance-{quarter}.md"));
+                    let html = dir.join(format!("governance-{quarter}.html"));
+                    std::fs::write(&md, governance::pack_markdown(&pack))?;
+                    std::fs::write(&html, governance::pack_html(&pack))?;
+                    if json {
+                        print_json(&pack);
+                    } else {
+                        eprintln!("wrote {} and {}", md.display(), html.display());
+                    }
+                }
+                None if json => print_json(&pack),
+                None => print!("{}", governance::pack_markdown(&pack)),
+            }
+            Ok(())
+        }
         Cmd::Decommission {
             id,
             reason,

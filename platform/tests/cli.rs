@@ -818,3 +818,64 @@ fn decommission_refuses_with_dependents_then_retires_in_reviewable_steps() {
         both(&out)
     );
 }
+
+#[test]
+fn scorecard_levels_need_every_check_of_the_level_and_below() {
+    let dir = fixture("valid");
+    let root = dir.path();
+    let card = |now: &str| -> serde_json::Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_portfolio"))
+            .arg("--root")
+            .arg(root)
+            .args(["scorecard", "--json"])
+            .env_remove("PORTFOLIO_ROOT")
+            .env("PORTFOLIO_NOW", now)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["project"] == "core/store")
+            .unwrap()
+            .clone()
+    };
+    let failing = |c: &serde_json::Value| -> Vec<String> {
+        c["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["ok"] == false)
+            .map(|k| k["check"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // A one-line README keeps it below bronze.
+    let c = card("2026-11-27T10:00:00Z");
+    assert_eq!(c["level"], "none", "{c}");
+    assert_eq!(failing(&c), ["readme", "dr-drill", "security", "coverage"]);
+    fs::write(
+        root.join("projects/core/store/README.md"),
+        "# store\n\nStatus: active.\n\nKeeps the records in files.\n\nTest: portfolio test.\n",
+    )
+    .unwrap();
+    // Runbook exercised a week ago: silver.
+    assert_eq!(card("2026-11-27T10:00:00Z")["level"], "silver");
+    // Four months later the runbook is stale: back to bronze, and it says why.
+    let c = card("2027-03-27T10:00:00Z");
+    assert_eq!(c["level"], "bronze", "{c}");
+    let stale = c["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["check"] == "runbook-fresh")
+        .unwrap();
+    assert_eq!(stale["detail"], "last exercised 2026-11-20 (127 days ago)");
+    // Planned projects are not rated.
+    let out = portfolio(root, &["scorecard"]);
+    assert!(
+        stdout(&out).contains("| web/ui | planned | team-web | not rated |"),
+        "{}",
+        stdout(&out)
+    );
+}
