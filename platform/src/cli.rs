@@ -276,6 +276,9 @@ Examples:
         #[arg(long)]
         json: bool,
     },
+    /// Runbooks (guide §9): freshness and alert cross-checks, and new ones from the template.
+    #[command(subcommand)]
+    Runbook(RunbookCmd),
     /// Rate every built project bronze/silver/gold on the governance rubric.
     #[command(
         after_help = "bronze: README, owner, ADR, tests. silver: runbook exercised within 90 \
@@ -324,6 +327,26 @@ pub enum CatalogCmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunbookCmd {
+    /// Sections, freshness (exercised within 90 days), alert IDs against the alert rules and
+    /// every rule's runbook link.
+    #[command(
+        after_help = "Alert rules: Prometheus rule files named *.rules.yml under projects/, \
+each alert with a `runbook_url` annotation (a path in this repository, optionally #anchor).
+
+Example:\n  portfolio runbook check --json"
+    )]
+    Check {
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a project's ops/runbook.md from the house template (never overwrites).
+    #[command(after_help = "Example:\n  portfolio runbook new devops/file-backup-utility")]
+    New { id: String },
 }
 
 #[derive(Debug, Subcommand)]

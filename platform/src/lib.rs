@@ -18,6 +18,7 @@ pub mod graph;
 pub mod kinds;
 pub mod manifest;
 pub mod release;
+pub mod runbook;
 pub mod runner;
 pub mod supervisor;
 pub mod table;

@@ -432,6 +432,41 @@ fn run(cli: Cli) -> CmdResult {
         }
         Cmd::Audit(cmd) => audit_cmd(&root, cmd),
         Cmd::Flags(cmd) => flags_cmd(&root, cmd),
+        Cmd::Runbook(portfolio::cli::RunbookCmd::Check { json }) => {
+            let (catalog, _) = load(&root)?;
+            let r = portfolio::runbook::check(&catalog, delivery::now().date_naive());
+            if json {
+                print_json(&r);
+            } else {
+                for p in &r.problems {
+                    println!("{p}");
+                }
+                for n in &r.notes {
+                    eprintln!("note: {n}");
+                }
+                eprintln!(
+                    "{} runbook(s), {} alert rule(s): {} problem(s)",
+                    r.runbooks.len(),
+                    r.rules,
+                    r.problems.len()
+                );
+            }
+            if r.problems.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure::Problems)
+            }
+        }
+        Cmd::Runbook(portfolio::cli::RunbookCmd::New { id }) => {
+            let (catalog, _) = load(&root)?;
+            let rel = portfolio::runbook::scaffold(&catalog, &id, delivery::now().date_naive())
+                .map_err(Failure::Usage)?;
+            eprintln!(
+                "wrote {}: fill in every section, then exercise it",
+                rel.display()
+            );
+            Ok(())
+        }
         Cmd::Scorecard { json, html } => {
             use portfolio::governance;
             let (catalog, _) = load(&root)?;

@@ -879,3 +879,87 @@ fn scorecard_levels_need_every_check_of_the_level_and_below() {
         stdout(&out)
     );
 }
+
+#[test]
+fn runbook_check_finds_stale_runbooks_and_broken_alert_links() {
+    let dir = fixture("valid");
+    let root = dir.path();
+    let run = |now: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_portfolio"))
+            .arg("--root")
+            .arg(root)
+            .args(args)
+            .env_remove("PORTFOLIO_ROOT")
+            .env("PORTFOLIO_NOW", now)
+            .output()
+            .unwrap()
+    };
+    // Fresh, no rules yet: passes, and says that alerts were not cross-checked.
+    let out = run("2026-11-27T10:00:00Z", &["runbook", "check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no alert rules"), "{}", stderr(&out));
+    let json = run("2026-11-27T10:00:00Z", &["runbook", "check", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        json["runbooks"][0]["alerts"],
+        serde_json::json!(["STORE-001"])
+    );
+    // Four months on: stale.
+    let out = run("2027-03-27T10:00:00Z", &["runbook", "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("projects/core/store/ops/runbook.md:3: not exercised for 127 days"),
+        "{}",
+        stdout(&out)
+    );
+    // Rules: one matches, one has no runbook, one links to a runbook that does not cite it.
+    fs::write(
+        root.join("projects/core/store/ops/store.rules.yml"),
+        "groups:\n  - name: store\n    rules:\n      - alert: STORE-001\n        expr: up == 0\n        annotations:\n          runbook_url: projects/core/store/ops/runbook.md#dashboards-and-alert-ids\n      - alert: STORE-SLOW\n        expr: latency > 1\n      - alert: STORE-FULL\n        expr: disk > 0.9\n        annotations:\n          runbook_url: projects/core/store/ops/runbook.md\n",
+    )
+    .unwrap();
+    let out = run("2026-11-27T10:00:00Z", &["runbook", "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("store.rules.yml:8: alert `STORE-SLOW` has no runbook_url"),
+        "{text}"
+    );
+    assert!(text.contains("store.rules.yml:10: alert `STORE-FULL` links to projects/core/store/ops/runbook.md, which does not list it"), "{text}");
+    assert!(!text.contains("STORE-001"), "{text}");
+    // A runbook citing an alert no rule defines.
+    let rb = root.join("projects/core/store/ops/runbook.md");
+    let src = fs::read_to_string(&rb).unwrap();
+    fs::write(
+        &rb,
+        src.replace(
+            "STORE-001: store down.",
+            "STORE-001: store down.\n- STORE-GONE: removed.",
+        ),
+    )
+    .unwrap();
+    let text = stdout(&run("2026-11-27T10:00:00Z", &["runbook", "check"]));
+    assert!(
+        text.contains(
+            "runbook.md:10: alert `STORE-GONE` is cited here but no alert rule defines it"
+        ),
+        "{text}"
+    );
+
+    // A new runbook from the template passes the structure checks; it never overwrites.
+    let out = run("2026-11-27T10:00:00Z", &["runbook", "new", "core/api"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let new = fs::read_to_string(root.join("projects/core/api/ops/runbook.md")).unwrap();
+    assert!(
+        new.contains("Last exercised: 2026-11-27") && new.contains("- API-DOWN:"),
+        "{new}"
+    );
+    assert!(portfolio(root, &["validate"]).status.success());
+    let out = run("2026-11-27T10:00:00Z", &["runbook", "new", "core/api"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("exists; edit it instead"),
+        "{}",
+        stderr(&out)
+    );
+}
