@@ -20,13 +20,14 @@ down: ## Stop everything `make up` started
 status: ## Health table of the running services
 	$(PORTFOLIO) status
 
-lint: ## cargo fmt and clippy on the workspace, every project's lint task, CODEOWNERS drift, feature flags
+lint: ## cargo fmt and clippy on the workspace, every project's lint task, CODEOWNERS drift, feature flags, plaintext secrets
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -q -- -D warnings
 	$(CARGO) clippy --workspace --all-targets --all-features --locked -q -- -D warnings
 	$(PORTFOLIO) lint -j $(JOBS)
 	$(PORTFOLIO) codeowners --check
 	$(PORTFOLIO) flags check
+	$(PORTFOLIO) secrets check
 
 unit: ## Unit, integration and doc tests of the workspace, with a throwaway PostgreSQL
 	$(CARGO) test --workspace --locked --doc

@@ -493,8 +493,8 @@ pub struct Access {
     pub granted_by: String,
 }
 
-/// Who can approve promotions (environments), and who owns what (the catalog). Secret
-/// recipients join this list when secrets are managed by `portfolio secrets` (planned).
+/// Who can approve promotions (environments), decrypt secrets (the rules of
+/// `portfolio secrets`) and who owns what (the catalog).
 pub fn access_review(
     root: &Path,
     catalog: &crate::catalog::Catalog,
@@ -528,6 +528,18 @@ pub fn access_review(
                     on: env.name.clone(),
                     granted_by: file.clone(),
                 }),
+            }
+        }
+    }
+    if let Ok(rules) = crate::secretcmd::load_rules(root) {
+        for r in rules {
+            for who in &r.recipients {
+                rows.push(Access {
+                    who: who.clone(),
+                    can: "decrypt secrets".into(),
+                    on: r.path.clone(),
+                    granted_by: crate::secretcmd::RULES_FILE.into(),
+                });
             }
         }
     }

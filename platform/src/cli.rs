@@ -276,6 +276,13 @@ Examples:
         #[arg(long)]
         json: bool,
     },
+    /// Encrypted secrets (guide §8): value-level encryption of YAML, JSON and .env files to age
+    /// recipients chosen by path rules in .portfolio-secrets.toml.
+    #[command(subcommand)]
+    Secrets(SecretsCmd),
+    /// A service's runtime environment for an environment: defaults, overrides, secrets.
+    #[command(subcommand)]
+    Env(EnvCmd),
     /// Runbooks (guide §9): freshness and alert cross-checks, and new ones from the template.
     #[command(subcommand)]
     Runbook(RunbookCmd),
@@ -326,6 +333,73 @@ pub enum CatalogCmd {
         /// Machine-readable output (JSON on standard output).
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCmd {
+    /// Encrypt files in place to the recipients of the first matching rule.
+    #[command(
+        after_help = "Example:\n  portfolio secrets encrypt secrets/prod/backend__task-api.env"
+    )]
+    Encrypt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Decrypt a file to standard output (or --output FILE, mode 0600); checks every value and
+    /// the MAC.
+    #[command(
+        after_help = "Example:\n  portfolio secrets decrypt secrets/prod/backend__task-api.env --output /tmp/task-api.env"
+    )]
+    Decrypt {
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Decrypt into a private temporary file, open $VISUAL/$EDITOR, encrypt again.
+    Edit { file: PathBuf },
+    /// Re-encrypt every value under a new data key (same recipients).
+    Rotate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Give files to the recipients their rule names now, without re-encrypting values.
+    Updatekeys {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// For a new key set: update recipients and rotate the data key of every encrypted file
+    /// under secrets/.
+    Reseal,
+    /// Fail when a file under secrets/ is not encrypted or a secret appears in plain text
+    /// anywhere in the tree (AWS keys, private key blocks, age keys, GitHub tokens).
+    Check {
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCmd {
+    /// Manifest defaults, the environment's [deploy.env], then the decrypted
+    /// secrets/<env>/<domain>__<name>.env|yaml|json. Without --output or a command, prints
+    /// names and sources only (never values).
+    #[command(after_help = "Examples:
+  portfolio env render --env staging --project backend/task-api
+  portfolio env render --env staging --project backend/task-api --output /run/task-api.env
+  portfolio env render --env staging --project backend/task-api -- cargo run -p task-api")]
+    Render {
+        #[arg(long, value_name = "ENV")]
+        env: String,
+        #[arg(long, value_name = "ID")]
+        project: String,
+        /// Write KEY=VALUE lines to this file (mode 0600).
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Run this command with the environment (kept in memory).
+        #[arg(last = true)]
+        command: Vec<String>,
     },
 }
 

@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod release;
 pub mod runbook;
 pub mod runner;
+pub mod secretcmd;
 pub mod supervisor;
 pub mod table;
 pub mod validate;

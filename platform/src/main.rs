@@ -432,6 +432,46 @@ fn run(cli: Cli) -> CmdResult {
         }
         Cmd::Audit(cmd) => audit_cmd(&root, cmd),
         Cmd::Flags(cmd) => flags_cmd(&root, cmd),
+        Cmd::Secrets(cmd) => secrets_cmd(&root, cmd),
+        Cmd::Env(portfolio::cli::EnvCmd::Render {
+            env,
+            project,
+            output,
+            command,
+        }) => {
+            use portfolio::secretcmd;
+            let (catalog, _) = load(&root)?;
+            let envs = delivery::load_environments(&root)?;
+            let env = delivery::environment(&envs, &env)?;
+            let vars = secretcmd::render_env(&root, &catalog, env, &project)?;
+            if let Some(out) = output {
+                let text: String = vars.iter().map(|(k, v, _)| format!("{k}={v}\n")).collect();
+                secretcmd::write_private(&out, &text)?;
+                eprintln!(
+                    "wrote {} variable(s) to {} (mode 0600)",
+                    vars.len(),
+                    out.display()
+                );
+            }
+            if let Some((program, args)) = command.split_first() {
+                let status = std::process::Command::new(program)
+                    .args(args)
+                    .envs(vars.iter().map(|(k, v, _)| (k, v)))
+                    .status()
+                    .map_err(|e| Failure::Usage(format!("{program}: {e}")))?;
+                return if status.success() {
+                    Ok(())
+                } else {
+                    Err(Failure::Problems)
+                };
+            }
+            let rows: Vec<Vec<String>> = vars
+                .iter()
+                .map(|(k, _, from)| vec![k.clone(), from.to_string()])
+                .collect();
+            print!("{}", table::render(&["variable", "from"], &rows));
+            Ok(())
+        }
         Cmd::Runbook(portfolio::cli::RunbookCmd::Check { json }) => {
             let (catalog, _) = load(&root)?;
             let r = portfolio::runbook::check(&catalog, delivery::now().date_naive());
@@ -955,6 +995,92 @@ fn up(root: &Path, ids: &[String], detach: bool) -> CmdResult {
         }
         e => e.into(),
     })
+}
+
+fn secrets_cmd(root: &Path, cmd: portfolio::cli::SecretsCmd) -> CmdResult {
+    use portfolio::cli::SecretsCmd;
+    use portfolio::secretcmd;
+    match cmd {
+        SecretsCmd::Encrypt { files } => {
+            for f in &files {
+                let r = secretcmd::encrypt(root, f)?;
+                eprintln!("encrypted {} for {} recipient(s)", f.display(), r.len());
+            }
+            Ok(())
+        }
+        SecretsCmd::Decrypt { file, output } => {
+            let plain = secretcmd::decrypt(&file)?;
+            match output {
+                Some(out) => {
+                    secretcmd::write_private(&out, &plain)?;
+                    eprintln!(
+                        "decrypted {} to {} (mode 0600)",
+                        file.display(),
+                        out.display()
+                    );
+                }
+                None => print!("{plain}"),
+            }
+            Ok(())
+        }
+        SecretsCmd::Edit { file } => {
+            if secretcmd::edit(root, &file)? {
+                eprintln!("{} re-encrypted", file.display());
+            } else {
+                eprintln!("{}: no change", file.display());
+            }
+            Ok(())
+        }
+        SecretsCmd::Rotate { files } => {
+            for f in &files {
+                secretcmd::rotate(f)?;
+                eprintln!("rotated the data key of {}", f.display());
+            }
+            Ok(())
+        }
+        SecretsCmd::Updatekeys { files } => {
+            for f in &files {
+                let (before, after) = secretcmd::update_keys(root, f)?;
+                if before == after {
+                    eprintln!("{}: recipients already up to date", f.display());
+                } else {
+                    eprintln!(
+                        "{}: {} → {} recipient(s), values unchanged",
+                        f.display(),
+                        before.len(),
+                        after.len()
+                    );
+                }
+            }
+            Ok(())
+        }
+        SecretsCmd::Reseal => {
+            let files = secretcmd::encrypted_files(root);
+            for f in &files {
+                secretcmd::update_keys(root, f)?;
+                secretcmd::rotate(f)?;
+                eprintln!("resealed {}", portfolio::diag::relative(root, f).display());
+            }
+            eprintln!("{} file(s) resealed", files.len());
+            Ok(())
+        }
+        SecretsCmd::Check { json } => {
+            let findings = secretcmd::check(root);
+            if json {
+                print_json(&findings);
+            } else {
+                for f in &findings {
+                    println!("{}:{}: {}", f.file, f.line, f.problem);
+                }
+                eprintln!("secrets check: {} finding(s)", findings.len());
+            }
+            if findings.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure::Problems)
+            }
+        }
+    }
 }
 
 fn flags_cmd(root: &Path, cmd: portfolio::cli::FlagsCmd) -> CmdResult {

@@ -1,6 +1,9 @@
 //! The `portfolio` binary against fixture monorepos (`tests/fixtures/`), as a user runs it.
 //! Each test copies its fixture to a temporary folder, so "nothing written" is checkable.
 
+mod common;
+use common::copy_dir;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,19 +17,6 @@ fn fixture(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir(&src, dir.path());
     dir
-}
-
-fn copy_dir(src: &Path, dst: &Path) {
-    fs::create_dir_all(dst).unwrap();
-    for entry in fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let to = dst.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to);
-        } else {
-            fs::copy(entry.path(), &to).unwrap();
-        }
-    }
 }
 
 /// Every file under `dir`, relative, for before/after comparisons.

@@ -3,22 +3,12 @@
 //! approvals → release tag → prod, with every gate refused when its condition is missing,
 //! rollback and the re-promotion block, hotfixes, same-day releases, commit and branch checks.
 
+mod common;
+use common::copy_dir;
+
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn copy_dir(src: &Path, dst: &Path) {
-    fs::create_dir_all(dst).unwrap();
-    for entry in fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let to = dst.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to);
-        } else {
-            fs::copy(entry.path(), &to).unwrap();
-        }
-    }
-}
 
 fn free_port() -> u16 {
     // Two consecutive free ports: the service's own and the staging copy's (offset 1).
