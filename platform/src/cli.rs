@@ -357,22 +357,33 @@ pub enum SecretsCmd {
         output: Option<PathBuf>,
     },
     /// Decrypt into a private temporary file, open $VISUAL/$EDITOR, encrypt again.
+    #[command(
+        after_help = "Example:\n  EDITOR=nano portfolio secrets edit secrets/staging/backend__task-api.env"
+    )]
     Edit { file: PathBuf },
     /// Re-encrypt every value under a new data key (same recipients).
+    #[command(after_help = "Example:\n  portfolio secrets rotate secrets/prod/*.env")]
     Rotate {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// Give files to the recipients their rule names now, without re-encrypting values.
+    #[command(
+        after_help = "Example (after adding a recipient to .portfolio-secrets.toml):\n  portfolio secrets updatekeys secrets/staging/*.yaml"
+    )]
     Updatekeys {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// For a new key set: update recipients and rotate the data key of every encrypted file
     /// under secrets/.
+    #[command(
+        after_help = "Example (after replacing the keys in .portfolio-secrets.toml):\n  portfolio secrets reseal"
+    )]
     Reseal,
     /// Fail when a file under secrets/ is not encrypted or a secret appears in plain text
     /// anywhere in the tree (AWS keys, private key blocks, age keys, GitHub tokens).
+    #[command(after_help = "Example:\n  portfolio secrets check --json")]
     Check {
         /// Machine-readable output (JSON on standard output).
         #[arg(long)]
@@ -489,6 +500,9 @@ pub enum AuditCmd {
     },
     /// Who can approve promotions and who owns what, for the quarterly sign-off (recorded as
     /// evidence).
+    #[command(
+        after_help = "Example:\n  portfolio audit access-review --json > access-review-2026Q4.json"
+    )]
     AccessReview {
         /// Machine-readable output (JSON on standard output).
         #[arg(long)]

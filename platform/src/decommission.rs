@@ -6,7 +6,8 @@
 //!   `decommissioned` in one step. An `active` one goes to `deprecated` first (the ADR is
 //!   written with status *proposed*); running the command again after review finishes it.
 //! - The final step: lifecycle `decommissioned`, the `[decommission]` table with date, reason
-//!   and ADR, the ADR accepted, the project removed from environments' `deploy.services`;
+//!   and ADR, the ADR accepted, the project removed from environments' `deploy.services` and
+//!   its secret rules (`.portfolio-secrets.toml` rules naming its files) removed;
 //!   `up`, CI stages, lint and test skip it from then on (they run built lifecycles only).
 //!   Audit evidence and backups are kept; the step is itself recorded as evidence
 //!   (`decommission`).
@@ -232,6 +233,41 @@ pub fn decommission(
                 ));
                 env_edits.push((path, edited));
             }
+        }
+        // Nobody needs to decrypt its secrets any more: drop the rules for its files.
+        let stem = id.replace('/', "__");
+        let rules_path = root.join(crate::secretcmd::RULES_FILE);
+        if let Ok(rules) = crate::secretcmd::load_rules(root)
+            && rules
+                .iter()
+                .any(|r| r.path.contains(&stem) || r.path.contains(&p.dir.display().to_string()))
+        {
+            let kept: Vec<&crate::secretcmd::Rule> = rules
+                .iter()
+                .filter(|r| {
+                    !r.path.contains(&stem) && !r.path.contains(&p.dir.display().to_string())
+                })
+                .collect();
+            let mut text = String::from(
+                "# Creation rules of `portfolio secrets` (rewritten by `portfolio decommission`).\n",
+            );
+            for r in &kept {
+                text.push_str(&format!(
+                    "\n[[rule]]\npath = {}\nrecipients = [{}]\n",
+                    toml_str(&r.path),
+                    r.recipients
+                        .iter()
+                        .map(|x| toml_str(x))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            changes.push(format!(
+                "{}: removed {} rule(s) for its secrets",
+                crate::secretcmd::RULES_FILE,
+                rules.len() - kept.len()
+            ));
+            env_edits.push((rules_path, text));
         }
         changes.push("portfolio up, CI stages, lint and test: skipped from now on".into());
         changes.push(

@@ -768,6 +768,13 @@ fn decommission_refuses_with_dependents_then_retires_in_reviewable_steps() {
     let list = stdout(&portfolio(root, &["catalog", "list"]));
     assert!(list.contains("deprecated (requested"), "{list}");
 
+    // Its secret rules go with it; others stay.
+    let key = secrets::Identity::generate().to_public().to_string();
+    fs::write(
+        root.join(".portfolio-secrets.toml"),
+        format!("[[rule]]\npath = \"secrets/*/core__store.env\"\nrecipients = [\"{key}\"]\n\n[[rule]]\npath = \"secrets/**\"\nrecipients = [\"{key}\"]\n"),
+    )
+    .unwrap();
     let out = portfolio(
         root,
         &[
@@ -778,6 +785,16 @@ fn decommission_refuses_with_dependents_then_retires_in_reviewable_steps() {
         ],
     );
     assert!(out.status.success(), "{}", both(&out));
+    assert!(
+        both(&out).contains(".portfolio-secrets.toml: removed 1 rule(s)"),
+        "{}",
+        both(&out)
+    );
+    let rules = fs::read_to_string(root.join(".portfolio-secrets.toml")).unwrap();
+    assert!(
+        !rules.contains("core__store") && rules.contains("secrets/**"),
+        "{rules}"
+    );
     assert!(
         fs::read_to_string(&adr_path)
             .unwrap()
