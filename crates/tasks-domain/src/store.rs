@@ -88,6 +88,14 @@ pub struct Analytics {
     pub median_cycle_time_hours: Option<f64>,
 }
 
+/// A position of the push-stream feed in the outbox (see [`Store::feed_next`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedCursor {
+    /// The writing transaction's id (PostgreSQL; 0 on SQLite).
+    pub seq: i64,
+    pub id: String,
+}
+
 /// A pending outbox row.
 #[derive(Debug, Clone)]
 pub struct OutboxEvent {
@@ -334,7 +342,14 @@ impl Store {
         let key = data.project_id().to_string();
         let event = Event::new(id.clone(), EVENT_SOURCE, now, data);
         let payload = String::from_utf8(event.to_json()).expect("JSON is UTF-8");
-        sqlx::query("INSERT INTO outbox (id, topic, event_key, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
+        // On PostgreSQL the row carries its transaction's id (see `feed_next`).
+        let postgres = (**tx).backend_name() == "PostgreSQL";
+        let sql = if postgres {
+            "INSERT INTO outbox (id, topic, event_key, payload, created_at, commit_seq) VALUES ($1, $2, $3, $4, $5, pg_current_xact_id()::text::bigint)"
+        } else {
+            "INSERT INTO outbox (id, topic, event_key, payload, created_at) VALUES ($1, $2, $3, $4, $5)"
+        };
+        sqlx::query(sql)
             .bind(id)
             .bind(events::TOPIC)
             .bind(key)
@@ -1314,22 +1329,72 @@ impl Store {
 
     /// Outbox rows written after `after` (an outbox id; `None`: from the start), oldest first,
     /// sent or not: the feed of the live push stream.
-    pub async fn events_after(&self, after: Option<&str>, limit: i64) -> Result<Vec<OutboxEvent>> {
-        let rows = sqlx::query(
-            "SELECT id, topic, event_key, payload FROM outbox WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(after.unwrap_or(""))
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(outbox_from).collect()
+    /// Where a new push-stream feed starts: after everything committed so far.
+    pub async fn feed_start(&self) -> Result<FeedCursor> {
+        match self.backend {
+            Backend::Sqlite => Ok(FeedCursor {
+                seq: 0,
+                id: sqlx::query_scalar::<_, Option<String>>("SELECT MAX(id) FROM outbox")
+                    .fetch_one(&self.read)
+                    .await?
+                    .unwrap_or_default(),
+            }),
+            Backend::Postgres => {
+                let row = sqlx::query(
+                    "SELECT commit_seq, id FROM outbox WHERE commit_seq IS NOT NULL ORDER BY commit_seq DESC, id DESC LIMIT 1",
+                )
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(match row {
+                    Some(r) => FeedCursor {
+                        seq: r.try_get("commit_seq")?,
+                        id: r.try_get("id")?,
+                    },
+                    None => FeedCursor::default(),
+                })
+            }
+        }
     }
 
-    /// The newest outbox id, where a new push-stream feed starts.
-    pub async fn last_event_id(&self) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT MAX(id) FROM outbox")
-            .fetch_one(&self.read)
-            .await?)
+    /// Outbox events after `cursor` in commit order, advancing it. On SQLite the single writer
+    /// commits in id order. On PostgreSQL concurrent transactions commit in any order, so rows
+    /// are read by writing transaction and only below the oldest transaction still running:
+    /// an event whose transaction commits late is returned when it commits, never skipped.
+    pub async fn feed_next(&self, cursor: &mut FeedCursor, limit: i64) -> Result<Vec<OutboxEvent>> {
+        let rows = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query(
+                    "SELECT id, topic, event_key, payload FROM outbox WHERE id > $1 ORDER BY id LIMIT $2",
+                )
+                .bind(cursor.id.clone())
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?
+            }
+            Backend::Postgres => {
+                sqlx::query(
+                    "SELECT id, topic, event_key, payload, commit_seq FROM outbox \
+                     WHERE commit_seq < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+                       AND (commit_seq > $1 OR (commit_seq = $1 AND id > $2)) \
+                     ORDER BY commit_seq, id LIMIT $3",
+                )
+                .bind(cursor.seq)
+                .bind(cursor.id.clone())
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?
+            }
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let e = outbox_from(r)?;
+            if self.backend == Backend::Postgres {
+                cursor.seq = r.try_get("commit_seq")?;
+            }
+            cursor.id = e.id.clone();
+            out.push(e);
+        }
+        Ok(out)
     }
 
     pub async fn mark_sent(&self, ids: &[String]) -> Result<()> {

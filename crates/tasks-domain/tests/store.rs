@@ -8,20 +8,30 @@ use tasks_domain::{
 use uuid::Uuid;
 
 async fn stores() -> Vec<(String, Store, Option<tempfile::TempDir>)> {
+    stores_with_urls()
+        .await
+        .into_iter()
+        .map(|(b, s, d, _)| (b, s, d))
+        .collect()
+}
+
+/// As `stores`, with each database's URL.
+async fn stores_with_urls() -> Vec<(String, Store, Option<tempfile::TempDir>, String)> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/t.db", dir.path().display());
     let mut out = vec![(
         "sqlite".to_string(),
         Store::connect(&url).await.unwrap(),
         Some(dir),
+        url,
     )];
     if let Ok(base) = std::env::var("TEST_DATABASE_URL") {
+        let url = fresh_pg_database(&base).await;
         out.push((
             "postgres".to_string(),
-            Store::connect(&fresh_pg_database(&base).await)
-                .await
-                .unwrap(),
+            Store::connect(&url).await.unwrap(),
             None,
+            url,
         ));
     }
     out
@@ -416,5 +426,79 @@ async fn concurrent_creates_commit_together_and_answer_each_writer() {
         );
         let analytics = store.analytics(ada.id, pid).await.unwrap();
         assert_eq!(analytics.total, 210, "{backend}");
+    }
+}
+
+/// The push-stream feed reads the outbox in commit order: an event whose transaction commits
+/// after a later one's is delivered when it commits, not skipped (PostgreSQL runs writers
+/// concurrently; SQLite's single writer commits in id order).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_never_skips_an_event_that_commits_late() {
+    for (backend, store, _dir, db) in stores_with_urls().await {
+        let ada = store
+            .create_user(&email("ada@example.org"), None, "h")
+            .await
+            .unwrap();
+        let project = store
+            .create_project(
+                ada.id,
+                NewProject {
+                    name: "Feed".into(),
+                    description: None,
+                },
+            )
+            .await
+            .unwrap();
+        let pid = project.project.id;
+        let mut cursor = store.feed_start().await.unwrap();
+        assert!(
+            store.feed_next(&mut cursor, 100).await.unwrap().is_empty(),
+            "{backend}"
+        );
+        store
+            .create_task(ada.id, pid, new_task("one"))
+            .await
+            .unwrap();
+        let seen = store.feed_next(&mut cursor, 100).await.unwrap();
+        assert_eq!(seen.len(), 1, "{backend}");
+        assert!(
+            store.feed_next(&mut cursor, 100).await.unwrap().is_empty(),
+            "{backend}: no repeats"
+        );
+
+        if backend == "postgres" {
+            // A writer holds a transaction open with an event whose id is older than the next
+            // committed one's.
+            use sqlx::Connection;
+            let mut slow = sqlx::PgConnection::connect(&db).await.unwrap();
+            let mut tx = slow.begin().await.unwrap();
+            let early_id = Uuid::now_v7().to_string();
+            sqlx::query("INSERT INTO outbox (id, topic, event_key, payload, created_at, commit_seq) VALUES ($1, 'events.tasks', $2, '{}', 0, pg_current_xact_id()::text::bigint)")
+                .bind(&early_id)
+                .bind(pid.to_string())
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            store
+                .create_task(ada.id, pid, new_task("two"))
+                .await
+                .unwrap();
+            // Held back while the older transaction runs: nothing may be skipped over it.
+            assert!(store.feed_next(&mut cursor, 100).await.unwrap().is_empty());
+            tx.commit().await.unwrap();
+            let ids: Vec<String> = store
+                .feed_next(&mut cursor, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.id)
+                .collect();
+            assert_eq!(ids.len(), 2, "{ids:?}");
+            assert_eq!(
+                ids[0], early_id,
+                "the late commit comes first, in commit order"
+            );
+            assert!(store.feed_next(&mut cursor, 100).await.unwrap().is_empty());
+        }
     }
 }

@@ -37,15 +37,15 @@ pub fn channel() -> broadcast::Sender<Pushed> {
     broadcast::channel(1024).0
 }
 
-/// Tails the outbox until `shutdown` changes.
+/// Tails the outbox in commit order (see `Store::feed_next`) until `shutdown` changes.
 pub async fn feed(
     store: Store,
     tx: broadcast::Sender<Pushed>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut last = store.last_event_id().await.ok().flatten();
+    let mut cursor = store.feed_start().await.unwrap_or_default();
     loop {
-        match store.events_after(last.as_deref(), 500).await {
+        match store.feed_next(&mut cursor, 500).await {
             Ok(batch) => {
                 for e in batch {
                     let event = serde_json::from_str::<events::Event>(&e.payload).ok();
@@ -56,7 +56,6 @@ pub async fn feed(
                     let kind = event
                         .map(|ev| ev.event_type().to_string())
                         .unwrap_or_default();
-                    last = Some(e.id.clone());
                     let _ = tx.send(Pushed {
                         id: e.id,
                         project: e.key,
