@@ -20,7 +20,7 @@ down: ## Stop everything `make up` started
 status: ## Health table of the running services
 	$(PORTFOLIO) status
 
-lint: ## cargo fmt and clippy on the workspace, every project's lint task, CODEOWNERS drift, feature flags, plaintext secrets
+lint: ## cargo fmt and clippy on the workspace, every project's lint task, CODEOWNERS drift, feature flags, plaintext secrets, DR matrix
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -q -- -D warnings
 	$(CARGO) clippy --workspace --all-targets --all-features --locked -q -- -D warnings
@@ -28,6 +28,7 @@ lint: ## cargo fmt and clippy on the workspace, every project's lint task, CODEO
 	$(PORTFOLIO) codeowners --check
 	$(PORTFOLIO) flags check
 	$(PORTFOLIO) secrets check
+	$(PORTFOLIO) dr matrix --check
 
 unit: ## Unit, integration and doc tests of the workspace, with a throwaway PostgreSQL
 	$(CARGO) test --workspace --locked --doc

@@ -286,6 +286,9 @@ Examples:
     /// Runbooks (guide §9): freshness and alert cross-checks, and new ones from the template.
     #[command(subcommand)]
     Runbook(RunbookCmd),
+    /// Disaster recovery: the RTO/RPO matrix and recovery index of the DR project.
+    #[command(subcommand)]
+    Dr(DrCmd),
     /// Rate every built project bronze/silver/gold on the governance rubric.
     #[command(
         after_help = "bronze: README, owner, ADR, tests. silver: runbook exercised within 90 \
@@ -411,6 +414,22 @@ pub enum EnvCmd {
         /// Run this command with the environment (kept in memory).
         #[arg(last = true)]
         command: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DrCmd {
+    /// Write projects/strategy/disaster-recovery-plan/MATRIX.md from the manifests (RTO, RPO,
+    /// state, runbooks, last drill); --check fails when it is out of date.
+    #[command(
+        after_help = "Examples:\n  portfolio dr matrix\n  portfolio dr matrix --check\n  portfolio dr matrix --json"
+    )]
+    Matrix {
+        #[arg(long, conflicts_with = "json")]
+        check: bool,
+        /// Machine-readable output (JSON on standard output); writes nothing.
+        #[arg(long)]
+        json: bool,
     },
 }
 

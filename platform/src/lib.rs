@@ -11,6 +11,7 @@ pub mod decommission;
 pub mod delivery;
 pub mod diag;
 pub mod docs;
+pub mod dr;
 pub mod flagcheck;
 pub mod git;
 pub mod governance;

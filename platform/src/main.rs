@@ -433,6 +433,36 @@ fn run(cli: Cli) -> CmdResult {
         Cmd::Audit(cmd) => audit_cmd(&root, cmd),
         Cmd::Flags(cmd) => flags_cmd(&root, cmd),
         Cmd::Secrets(cmd) => secrets_cmd(&root, cmd),
+        Cmd::Dr(portfolio::cli::DrCmd::Matrix { check, json }) => {
+            use portfolio::dr;
+            let (catalog, _) = load(&root)?;
+            let rows = dr::rows(&catalog);
+            if json {
+                print_json(&rows);
+                return Ok(());
+            }
+            let want = dr::render(&rows);
+            let path = root.join(dr::MATRIX);
+            if !path.parent().is_some_and(Path::is_dir) {
+                return Err(Failure::Usage(format!(
+                    "this repository has no DR project folder for {}",
+                    dr::MATRIX
+                )));
+            }
+            if check {
+                if std::fs::read_to_string(&path).unwrap_or_default() == want {
+                    eprintln!("{} is current ({} project(s))", dr::MATRIX, rows.len());
+                    Ok(())
+                } else {
+                    println!("{} is out of date: run `portfolio dr matrix`", dr::MATRIX);
+                    Err(Failure::Problems)
+                }
+            } else {
+                std::fs::write(&path, want)?;
+                eprintln!("wrote {} ({} project(s))", dr::MATRIX, rows.len());
+                Ok(())
+            }
+        }
         Cmd::Env(portfolio::cli::EnvCmd::Render {
             env,
             project,

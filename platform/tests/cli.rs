@@ -970,3 +970,50 @@ fn runbook_check_finds_stale_runbooks_and_broken_alert_links() {
         stderr(&out)
     );
 }
+
+#[test]
+fn dr_matrix_is_generated_from_the_manifests_and_checked_for_drift() {
+    let dir = fixture("valid");
+    let root = dir.path();
+    let out = portfolio(root, &["dr", "matrix"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no DR project folder"),
+        "{}",
+        stderr(&out)
+    );
+    let dr = root.join("projects/strategy/disaster-recovery-plan");
+    fs::create_dir_all(&dr).unwrap();
+    fs::write(
+        dr.join("project.toml"),
+        "id = \"strategy/disaster-recovery-plan\"\nname = \"disaster-recovery-plan\"\ndomain = \"strategy\"\nsummary = \"DR\"\nowner = \"team-sre\"\ntier = 1\nlifecycle = \"planned\"\nkind = \"docs\"\n",
+    )
+    .unwrap();
+    fs::write(dr.join("README.md"), "# DR\n\nStatus: planned.\n").unwrap();
+    assert_eq!(
+        portfolio(root, &["dr", "matrix", "--check"]).status.code(),
+        Some(1)
+    );
+    assert!(portfolio(root, &["dr", "matrix"]).status.success());
+    let m = fs::read_to_string(root.join("projects/strategy/disaster-recovery-plan/MATRIX.md"))
+        .unwrap();
+    assert!(
+        m.contains("| core/store | 1 | team-core | active | 1h | 15m | `data/store` | [deploy and rollback](../../../projects/core/store/ops/runbook.md#deploy-and-rollback)"),
+        "{m}"
+    );
+    assert!(m.contains("| never |"), "{m}");
+    assert!(
+        portfolio(root, &["dr", "matrix", "--check"])
+            .status
+            .success()
+    );
+    // A manifest change makes it stale.
+    let manifest = root.join("projects/core/store/project.toml");
+    let text = fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("rto = \"1h\"", "rto = \"30m\"");
+    fs::write(&manifest, text).unwrap();
+    let out = portfolio(root, &["dr", "matrix", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("is out of date"), "{}", stdout(&out));
+}
