@@ -245,6 +245,28 @@ fn state_dir(root: &Path) -> PathBuf {
     root.join(".portfolio/delivery")
 }
 
+/// Serialises delivery operations of one clone (two pipeline jobs promoting at once, say):
+/// held until dropped; a second caller waits, saying so.
+pub struct DeliveryLock(#[allow(dead_code)] nix::fcntl::Flock<fs::File>);
+
+pub fn lock(root: &Path) -> Result<DeliveryLock, DeliveryError> {
+    use nix::fcntl::{Flock, FlockArg};
+    fs::create_dir_all(state_dir(root))?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(state_dir(root).join(".lock"))?;
+    let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(l) => return Ok(DeliveryLock(l)),
+        Err((file, _)) => file,
+    };
+    eprintln!("waiting for another promotion, approval or rollback in this clone to finish…");
+    Flock::lock(file, FlockArg::LockExclusive)
+        .map(DeliveryLock)
+        .map_err(|(_, e)| DeliveryError::Io(std::io::Error::from(e)))
+}
+
 fn append<T: Serialize>(root: &Path, file: &str, value: &T) -> std::io::Result<()> {
     fs::create_dir_all(state_dir(root))?;
     let mut f = OpenOptions::new()
@@ -367,6 +389,7 @@ pub fn approve(
     rev: &str,
     comment: Option<String>,
 ) -> Result<Approval, DeliveryError> {
+    let _lock = lock(root)?;
     let commit = git::commit_of(root, rev)?;
     let who = git::identity(root).ok_or_else(|| {
         DeliveryError::Refused(
@@ -422,6 +445,7 @@ pub fn approve(
 }
 
 pub fn freeze(root: &Path, env: &Environment, reason: &str) -> Result<Freeze, DeliveryError> {
+    let _lock = lock(root)?;
     let mut all = freezes(root);
     let f = Freeze {
         by: git::identity(root).unwrap_or_else(|| "unknown".into()),
@@ -442,6 +466,7 @@ pub fn freeze(root: &Path, env: &Environment, reason: &str) -> Result<Freeze, De
 
 /// Lifts a freeze; `false` when there was none.
 pub fn unfreeze(root: &Path, env: &Environment) -> Result<bool, DeliveryError> {
+    let _lock = lock(root)?;
     let mut all = freezes(root);
     let was = all.remove(&env.name).is_some();
     write_json(root, "freezes.json", &all)?;
@@ -463,6 +488,7 @@ pub fn unfreeze(root: &Path, env: &Environment) -> Result<bool, DeliveryError> {
 
 /// Clears a rolled-back commit so it may be promoted again; `false` when it was not blocked.
 pub fn unblock(root: &Path, rev: &str) -> Result<bool, DeliveryError> {
+    let _lock = lock(root)?;
     let commit = git::commit_of(root, rev)?;
     let mut all = blocked(root);
     let before = all.len();
@@ -786,6 +812,7 @@ pub fn promote(
     env: &Environment,
     opts: &PromoteOptions,
 ) -> Result<Promotion, DeliveryError> {
+    let _lock = lock(root)?;
     let commit = match &opts.commit {
         Some(rev) => git::commit_of(root, rev)?,
         None if opts.hotfix => {
@@ -1019,6 +1046,7 @@ pub fn rollback(
     reason: &str,
     progress: bool,
 ) -> Result<Promotion, DeliveryError> {
+    let _lock = lock(root)?;
     let current = env_commit(root, env).ok_or_else(|| {
         DeliveryError::Refused(format!(
             "{} has never been promoted: nothing to roll back",

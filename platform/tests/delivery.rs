@@ -650,3 +650,25 @@ fn feature_flags_are_listed_and_checked() {
         "{out}"
     );
 }
+
+#[test]
+fn delivery_operations_of_one_clone_wait_for_each_other() {
+    let repo = Repo::new();
+    repo.ci(&["lint", "unit"]);
+    let lock = repo.path().join(".portfolio/delivery/.lock");
+    fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    fs::write(&lock, "").unwrap();
+    // Another job holds the lock for a second.
+    let mut holder = Command::new("flock")
+        .arg(&lock)
+        .args(["sleep", "1"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let start = std::time::Instant::now();
+    let out = repo.ok(ALICE, &["promote", "--to", "dev"]);
+    assert!(out.contains("waiting for another promotion"), "{out}");
+    assert!(start.elapsed() >= std::time::Duration::from_millis(500));
+    holder.wait().unwrap();
+    assert_eq!(repo.branch("dev"), repo.git(&["rev-parse", "HEAD"]));
+}
