@@ -41,6 +41,9 @@ pub enum Cmd {
     #[command(subcommand)]
     Catalog(CatalogCmd),
     /// Print the dependency graph (edges point from a project to what it depends on).
+    #[command(
+        after_help = "Examples:\n  portfolio graph\n  portfolio graph --format mermaid > docs/graph.md\n  portfolio graph --format json"
+    )]
     Graph {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -49,7 +52,11 @@ pub enum Cmd {
     #[command(
         after_help = "Shared files: crates/, Cargo.toml and Cargo.lock affect every Rust project; \
 package.json and package-lock.json every npm project; other files outside projects/ affect none \
-(listed as unowned). Uncommitted and untracked files count as changed."
+(listed as unowned). Uncommitted and untracked files count as changed.
+
+Examples:
+  portfolio affected --since origin/work
+  portfolio affected --since HEAD~3 --json"
     )]
     Affected {
         /// Git revision to compare the working tree with (branch, tag, commit).
@@ -61,7 +68,7 @@ package.json and package-lock.json every npm project; other files outside projec
     },
     /// Check manifests, dependencies, lifecycle documents and Markdown links.
     #[command(
-        after_help = "Every problem is printed as `path:line: message`; exit 1 when there is any."
+        after_help = "Every problem is printed as `path:line: message`; exit 1 when there is any.\n\nExamples:\n  portfolio validate\n  portfolio validate --json"
     )]
     Validate {
         /// Machine-readable output (JSON on standard output).
@@ -69,6 +76,9 @@ package.json and package-lock.json every npm project; other files outside projec
         json: bool,
     },
     /// Check (and optionally install) the tools this repository needs; write env/local.example.
+    #[command(
+        after_help = "Examples:\n  portfolio bootstrap --check\n  sudo portfolio bootstrap --install\n  portfolio bootstrap --json"
+    )]
     Bootstrap {
         /// Only report; exit 1 when a required tool is missing or env/local.example is stale.
         #[arg(long, conflicts_with = "install")]
@@ -81,12 +91,22 @@ package.json and package-lock.json every npm project; other files outside projec
         json: bool,
     },
     /// Run each selected project's lint task.
+    #[command(
+        after_help = "Examples:\n  portfolio lint\n  portfolio lint -p backend/task-api\n  portfolio lint --affected --since origin/work -j 4 --keep-going --json"
+    )]
     Lint(RunArgs),
     /// Run each selected project's test task.
+    #[command(
+        after_help = "Examples:\n  portfolio test\n  portfolio test -p backend/task-api\n  portfolio test --affected --since origin/work -j 4 --keep-going --json"
+    )]
     Test(RunArgs),
     /// Run each selected project's build task.
+    #[command(
+        after_help = "Examples:\n  portfolio build\n  portfolio build -p backend/task-api\n  portfolio build --affected --since origin/work -j 4 --keep-going --json"
+    )]
     Build(RunArgs),
     /// Start built projects' run commands under a supervisor (dependencies first).
+    #[command(after_help = "Examples:\n  portfolio up --detach\n  portfolio up backend/task-api")]
     Up {
         /// Projects to start (with their dependencies); all runnable projects when omitted.
         ids: Vec<String>,
@@ -95,6 +115,7 @@ package.json and package-lock.json every npm project; other files outside projec
         detach: bool,
     },
     /// Stop a running supervisor and every service it started.
+    #[command(after_help = "Examples:\n  portfolio down\n  portfolio down --env staging")]
     Down {
         /// Machine-readable output (JSON on standard output).
         #[arg(long)]
@@ -104,6 +125,9 @@ package.json and package-lock.json every npm project; other files outside projec
         env: Option<String>,
     },
     /// Health of the running services.
+    #[command(
+        after_help = "Examples:\n  portfolio status\n  portfolio status --env staging --json"
+    )]
     Status {
         /// Machine-readable output (JSON on standard output).
         #[arg(long)]
@@ -113,6 +137,9 @@ package.json and package-lock.json every npm project; other files outside projec
         env: Option<String>,
     },
     /// Print a service's log.
+    #[command(
+        after_help = "Examples:\n  portfolio logs backend/task-api -f\n  portfolio logs supervisor"
+    )]
     Logs {
         id: String,
         /// Keep printing new lines until interrupted.
@@ -180,6 +207,7 @@ Examples:
         reason: String,
     },
     /// Lift a freeze.
+    #[command(after_help = "Example:\n  portfolio unfreeze --env prod")]
     Unfreeze {
         #[arg(long, value_name = "ENV")]
         env: String,
@@ -203,11 +231,13 @@ Example:
         json: bool,
     },
     /// Allow a rolled-back commit to be promoted again.
+    #[command(after_help = "Example:\n  portfolio unblock --commit 1a2b3c4")]
     Unblock {
         #[arg(long, value_name = "REV")]
         commit: String,
     },
     /// What each environment runs, what waits to be promoted, freezes, unmerged hotfixes.
+    #[command(after_help = "Examples:\n  portfolio envs\n  portfolio envs --json")]
     Envs {
         /// Machine-readable output (JSON on standard output).
         #[arg(long)]
@@ -240,8 +270,12 @@ Example:
         json: bool,
     },
     /// Check a branch name (default: the current branch): `<domain>/<issue-id>-description`.
+    #[command(
+        after_help = "Examples:\n  portfolio branch-check\n  portfolio branch-check backend/42-task-labels"
+    )]
     BranchCheck { name: Option<String> },
     /// Write `.github/CODEOWNERS` from the catalog's owners, or check it for drift.
+    #[command(after_help = "Examples:\n  portfolio codeowners\n  portfolio codeowners --check")]
     Codeowners {
         /// Only check; exit 1 when the file differs from the catalog.
         #[arg(long)]
@@ -322,6 +356,9 @@ Examples:
 #[derive(Debug, Subcommand)]
 pub enum CatalogCmd {
     /// One line per project.
+    #[command(
+        after_help = "Examples:\n  portfolio catalog list\n  portfolio catalog list --markdown\n  portfolio catalog list --json"
+    )]
     List {
         /// Machine-readable output (JSON on standard output).
         #[arg(long, conflicts_with = "markdown")]
@@ -331,6 +368,9 @@ pub enum CatalogCmd {
         markdown: bool,
     },
     /// Everything the manifest says about one project, with resolved tasks and dependents.
+    #[command(
+        after_help = "Examples:\n  portfolio catalog show backend/task-api\n  portfolio catalog show backend/task-api --json"
+    )]
     Show {
         id: String,
         /// Machine-readable output (JSON on standard output).
@@ -580,4 +620,40 @@ pub struct RunArgs {
     /// Machine-readable results (JSON on standard output) instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every command a user can run teaches by example in its `--help`.
+    #[test]
+    fn every_command_has_an_example_in_its_help() {
+        fn leaves(cmd: &clap::Command, path: String, out: &mut Vec<(String, clap::Command)>) {
+            let subs: Vec<&clap::Command> = cmd
+                .get_subcommands()
+                .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+                .collect();
+            if subs.is_empty() {
+                out.push((path.clone(), cmd.clone()));
+            }
+            for s in subs {
+                leaves(s, format!("{path} {}", s.get_name()), out);
+            }
+        }
+        let mut all = Vec::new();
+        leaves(&super::Cli::command(), "portfolio".into(), &mut all);
+        let missing: Vec<String> = all
+            .into_iter()
+            .filter(|(_, c)| {
+                let mut c = c.clone();
+                !c.render_long_help().to_string().contains("Example")
+            })
+            .map(|(p, _)| p)
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "no example in the help of: {missing:#?}"
+        );
+    }
 }
