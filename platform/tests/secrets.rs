@@ -37,6 +37,8 @@ impl Repo {
             .env_remove("PORTFOLIO_ROOT")
             .env_remove("PORTFOLIO_AGE_KEY_FILE")
             .env("PORTFOLIO_AGE_KEY", key_text(key))
+            .env("EDITOR", "sed -i s/tok-123/tok-456/")
+            .env_remove("VISUAL")
             .output()
             .unwrap();
         if args.first() != Some(&"secrets") || args.get(1) != Some(&"decrypt") {
@@ -290,6 +292,17 @@ fn secrets_round_trip_refuse_tampering_and_never_leak() {
             "test \"$DB_PASSWORD\" = pa55w0rd",
         ],
     );
+
+    // edit: the editor changes the decrypted copy; the file is encrypted again, to the same
+    // recipients, and the plaintext copy is gone.
+    let out = repo.ok(&alice, &["secrets", "edit", env_file.to_str().unwrap()]);
+    assert!(out.contains("re-encrypted"), "{out}");
+    let t = fs::read_to_string(&env_file).unwrap();
+    assert!(!t.contains("tok-456") && t.contains("ENC[v1,"), "{t}");
+    let out = repo.ok(&bob, &["secrets", "decrypt", env_file.to_str().unwrap()]);
+    assert!(out.contains("WEB_TOKEN=tok-456"), "{out}");
+    let out = repo.ok(&alice, &["secrets", "edit", env_file.to_str().unwrap()]);
+    assert!(out.contains("no change"), "{out}");
 
     // Access review lists who can decrypt.
     let out = repo.ok(&alice, &["audit", "access-review"]);
