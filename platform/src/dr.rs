@@ -105,6 +105,7 @@ pub fn render(rows: &[Row]) -> String {
                 "[deploy and rollback](../../../{rb}#deploy-and-rollback), [failures](../../../{rb}#common-failure-scenarios)"
             ),
             None if r.lifecycle == "planned" => "planned with the project".into(),
+            None if r.lifecycle == "experimental" => "no runbook yet (experimental)".into(),
             None => "**missing runbook**".into(),
         };
         let _ = writeln!(

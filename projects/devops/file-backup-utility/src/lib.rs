@@ -1,0 +1,391 @@
+//! `file-backup`: deduplicating, encrypted backups (experimental). The repository format is in
+//! [`repo`]; this module walks trees for `backup`, `ls` and `restore`.
+
+pub mod repo;
+
+use std::fs;
+use std::io::Read as _;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use repo::{PackWriter, Repo, RepoError, Snapshot, Summary};
+
+/// One entry of a tree blob.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Node {
+    pub name: String,
+    /// `file`, `dir` or `symlink`.
+    pub kind: String,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// Modification time in nanoseconds since the epoch.
+    pub mtime_ns: i128,
+    pub size: u64,
+    pub inode: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtree: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Tree {
+    pub nodes: Vec<Node>,
+}
+
+fn load_tree(repo: &Repo, id: &str) -> Result<Tree, RepoError> {
+    let bytes = repo.read_blob(id)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| RepoError::Damaged(format!("tree {id}"), e.to_string()))
+}
+
+fn mtime_ns(m: &fs::Metadata) -> i128 {
+    m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128
+}
+
+fn node_of(name: String, m: &fs::Metadata, kind: &str) -> Node {
+    Node {
+        name,
+        kind: kind.into(),
+        mode: m.permissions().mode() & 0o7777,
+        uid: m.uid(),
+        gid: m.gid(),
+        mtime_ns: mtime_ns(m),
+        size: m.len(),
+        inode: m.ino(),
+        content: vec![],
+        subtree: None,
+        target: None,
+    }
+}
+
+/// Options of one backup run.
+#[derive(Debug, Clone, Default)]
+pub struct BackupOptions {
+    /// Exclude entries whose name or path matches one of these (`*` wildcards).
+    pub excludes: Vec<String>,
+    pub tags: Vec<String>,
+    pub dry_run: bool,
+}
+
+fn wildcard(pattern: &str, s: &str) -> bool {
+    // `*` matches any run of characters (including `/`), everything else literally.
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == s;
+    }
+    let mut rest = s;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(p) => rest = &rest[p + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+fn excluded(opts: &BackupOptions, path: &Path) -> bool {
+    let full = path.to_string_lossy();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    opts.excludes
+        .iter()
+        .any(|p| wildcard(p, &name) || wildcard(p, &full))
+}
+
+struct Walker<'r, 'a> {
+    packs: &'r mut PackWriter<'a>,
+    opts: &'r BackupOptions,
+    summary: Summary,
+}
+
+impl Walker<'_, '_> {
+    /// Backs up directory `dir` (with `parent`'s tree of the same directory for unchanged
+    /// files) and returns its tree id.
+    fn dir(&mut self, dir: &Path, parent: Option<&Tree>) -> Result<String, RepoError> {
+        let mut entries: Vec<fs::DirEntry> = fs::read_dir(dir)?.filter_map(|e| e.ok()).collect();
+        entries.sort_by_key(|e| e.file_name());
+        let mut tree = Tree::default();
+        for e in entries {
+            let path = e.path();
+            if excluded(self.opts, &path) {
+                continue;
+            }
+            let name = e.file_name().to_string_lossy().to_string();
+            let m = fs::symlink_metadata(&path)?;
+            let old = parent.and_then(|t| t.nodes.iter().find(|n| n.name == name));
+            let ft = m.file_type();
+            if ft.is_symlink() {
+                let mut n = node_of(name, &m, "symlink");
+                n.target = Some(fs::read_link(&path)?.to_string_lossy().to_string());
+                tree.nodes.push(n);
+            } else if ft.is_dir() {
+                self.summary.dirs += 1;
+                let old_tree = match old.and_then(|o| o.subtree.as_deref()) {
+                    Some(id) => load_tree(self.packs.repo(), id).ok(),
+                    None => None,
+                };
+                let mut n = node_of(name, &m, "dir");
+                n.subtree = Some(self.dir(&path, old_tree.as_ref())?);
+                tree.nodes.push(n);
+            } else if ft.is_file() {
+                let mut n = node_of(name, &m, "file");
+                // Unchanged by metadata: reuse the content without reading the file.
+                if let Some(o) = old.filter(|o| {
+                    o.kind == "file"
+                        && o.size == n.size
+                        && o.mtime_ns == n.mtime_ns
+                        && o.inode == n.inode
+                        && o.content.iter().all(|c| self.packs.has(c))
+                }) {
+                    n.content = o.content.clone();
+                    self.summary.files_unchanged += 1;
+                } else {
+                    if old.is_some() {
+                        self.summary.files_changed += 1;
+                    } else {
+                        self.summary.files_new += 1;
+                    }
+                    n.content = self.file(&path)?;
+                }
+                tree.nodes.push(n);
+            }
+            // Sockets, fifos and devices are skipped.
+        }
+        let bytes = serde_json::to_vec(&tree).expect("serialises");
+        if self.opts.dry_run {
+            return Ok(self.packs.repo().keys.blob_id(&bytes));
+        }
+        self.packs.add("tree", &bytes)
+    }
+
+    fn file(&mut self, path: &Path) -> Result<Vec<String>, RepoError> {
+        let cfg = self.packs.repo().config.clone();
+        let f = fs::File::open(path)?;
+        let mut ids = Vec::new();
+        for chunk in fastcdc::v2020::StreamCDC::new(f, cfg.chunk_min, cfg.chunk_avg, cfg.chunk_max)
+        {
+            let chunk = chunk.map_err(|e| RepoError::Io(std::io::Error::other(e.to_string())))?;
+            self.summary.bytes_read += chunk.length as u64;
+            if self.opts.dry_run {
+                ids.push(self.packs.repo().keys.blob_id(&chunk.data));
+            } else {
+                ids.push(self.packs.add("data", &chunk.data)?);
+            }
+        }
+        Ok(ids)
+    }
+}
+
+/// Backs up `paths` (directories) into one snapshot; returns its id and summary.
+pub fn backup(
+    repo: &mut Repo,
+    paths: &[PathBuf],
+    opts: &BackupOptions,
+) -> Result<(String, Snapshot), RepoError> {
+    let start = Instant::now();
+    let _lock = repo.lock()?;
+    let abs: Vec<PathBuf> = paths
+        .iter()
+        .map(fs::canonicalize)
+        .collect::<Result<_, _>>()?;
+    let names: Vec<String> = abs.iter().map(|p| p.display().to_string()).collect();
+    // The newest snapshot of the same paths is the parent: its trees tell what is unchanged.
+    let parent = repo
+        .snapshots()?
+        .into_iter()
+        .rev()
+        .find(|(_, s)| s.paths == names);
+    let parent_root = match &parent {
+        Some((_, s)) => load_tree(repo, &s.tree).ok(),
+        None => None,
+    };
+    let mut packs = PackWriter::new(repo);
+    let mut walker = Walker {
+        packs: &mut packs,
+        opts,
+        summary: Summary::default(),
+    };
+    let mut root = Tree::default();
+    for (i, p) in abs.iter().enumerate() {
+        let m = fs::metadata(p)?;
+        if !m.is_dir() {
+            return Err(RepoError::Io(std::io::Error::other(format!(
+                "{}: back up folders (files are backed up with their folder)",
+                p.display()
+            ))));
+        }
+        // Each path is a node of the root, named by its position and path.
+        let old = parent_root
+            .as_ref()
+            .and_then(|t| t.nodes.get(i))
+            .and_then(|n| n.subtree.as_deref())
+            .and_then(|id| load_tree(walker.packs.repo(), id).ok());
+        let mut n = node_of(names[i].clone(), &m, "dir");
+        n.subtree = Some(walker.dir(p, old.as_ref())?);
+        root.nodes.push(n);
+    }
+    let bytes = serde_json::to_vec(&root).expect("serialises");
+    let root_id = if opts.dry_run {
+        walker.packs.repo().keys.blob_id(&bytes)
+    } else {
+        walker.packs.add("tree", &bytes)?
+    };
+    let mut summary = walker.summary;
+    summary.bytes_added = packs.added_bytes;
+    summary.blobs_added = packs.added_blobs;
+    if !opts.dry_run {
+        packs.finish()?;
+    }
+    summary.duration_ms = start.elapsed().as_millis() as u64;
+    let snap = Snapshot {
+        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        host: repo::hostname(),
+        paths: names,
+        tags: opts.tags.clone(),
+        tree: root_id,
+        parent: parent.map(|(id, _)| id),
+        summary,
+    };
+    let id = if opts.dry_run {
+        "(dry run)".to_string()
+    } else {
+        repo.save_snapshot(&snap)?
+    };
+    Ok((id, snap))
+}
+
+/// Every entry of a snapshot as (path, node), depth first.
+pub fn list(repo: &Repo, snap: &Snapshot) -> Result<Vec<(String, Node)>, RepoError> {
+    fn walk(
+        repo: &Repo,
+        tree: &Tree,
+        prefix: &str,
+        out: &mut Vec<(String, Node)>,
+    ) -> Result<(), RepoError> {
+        for n in &tree.nodes {
+            let path = if prefix.is_empty() {
+                n.name.clone()
+            } else {
+                format!("{prefix}/{}", n.name)
+            };
+            out.push((path.clone(), n.clone()));
+            if let Some(id) = &n.subtree {
+                walk(repo, &load_tree(repo, id)?, &path, out)?;
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(repo, &load_tree(repo, &snap.tree)?, "", &mut out)?;
+    Ok(out)
+}
+
+/// Restores a snapshot under `target` (each backed-up folder under its own path), checking
+/// every blob it reads. Returns (files, bytes).
+pub fn restore(repo: &Repo, snap: &Snapshot, target: &Path) -> Result<(u64, u64), RepoError> {
+    fs::create_dir_all(target)?;
+    let mut files = 0;
+    let mut bytes = 0;
+    let mut dirs: Vec<(PathBuf, Node)> = Vec::new();
+    fn go(
+        repo: &Repo,
+        tree: &Tree,
+        dir: &Path,
+        files: &mut u64,
+        bytes: &mut u64,
+        dirs: &mut Vec<(PathBuf, Node)>,
+    ) -> Result<(), RepoError> {
+        for n in &tree.nodes {
+            let unsafe_name = Path::new(&n.name).components().any(|c| {
+                matches!(
+                    c,
+                    std::path::Component::ParentDir | std::path::Component::CurDir
+                )
+            }) || (n.name.contains('/') && !n.name.starts_with('/'))
+                || n.name.is_empty();
+            if unsafe_name {
+                return Err(RepoError::Damaged(
+                    format!("entry {:?}", n.name),
+                    "unsafe name".into(),
+                ));
+            }
+            let path = dir.join(n.name.trim_start_matches('/'));
+            match n.kind.as_str() {
+                "dir" => {
+                    fs::create_dir_all(&path)?;
+                    if let Some(id) = &n.subtree {
+                        go(repo, &load_tree(repo, id)?, &path, files, bytes, dirs)?;
+                    }
+                    dirs.push((path, n.clone()));
+                }
+                "symlink" => {
+                    let _ = fs::remove_file(&path);
+                    symlink(n.target.as_deref().unwrap_or(""), &path)?;
+                }
+                _ => {
+                    let mut f = fs::File::create(&path)?;
+                    for c in &n.content {
+                        let data = repo.read_blob(c)?;
+                        std::io::Write::write_all(&mut f, &data)?;
+                        *bytes += data.len() as u64;
+                    }
+                    f.set_len(n.size)?;
+                    drop(f);
+                    set_mtime(&path, n.mtime_ns)?;
+                    fs::set_permissions(&path, fs::Permissions::from_mode(n.mode))?;
+                    *files += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+    go(
+        repo,
+        &load_tree(repo, &snap.tree)?,
+        target,
+        &mut files,
+        &mut bytes,
+        &mut dirs,
+    )?;
+    // Folders last (children changed their mtimes), deepest first.
+    for (path, n) in dirs.iter().rev() {
+        set_mtime(path, n.mtime_ns)?;
+        fs::set_permissions(path, fs::Permissions::from_mode(n.mode))?;
+    }
+    Ok((files, bytes))
+}
+
+fn set_mtime(path: &Path, ns: i128) -> std::io::Result<()> {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns.max(0) as u64);
+    fs::File::options()
+        .write(false)
+        .read(true)
+        .open(path)
+        .or_else(|_| fs::File::open(path))?
+        .set_modified(t)
+}
+
+/// Reads a password from a file (first line), for `--password-file`.
+pub fn read_password(path: &Path) -> std::io::Result<String> {
+    let mut s = String::new();
+    fs::File::open(path)?.read_to_string(&mut s)?;
+    Ok(s.lines().next().unwrap_or("").to_string())
+}

@@ -1,0 +1,222 @@
+//! `file-backup`: see `--help` and the README. Experimental: init, backup, snapshots, ls and
+//! restore work; the other commands of issue #5 are planned.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use file_backup::repo::{Repo, RepoError};
+use file_backup::{BackupOptions, backup, list, read_password, restore};
+
+/// Deduplicating, encrypted backups (experimental).
+///
+/// The repository and its password come from --repo / FILE_BACKUP_REPOSITORY and
+/// --password-file / FILE_BACKUP_PASSWORD.
+#[derive(Parser)]
+#[command(
+    name = "file-backup",
+    version,
+    max_term_width = 100,
+    after_help = "Examples:
+  export FILE_BACKUP_REPOSITORY=/mnt/backup/repo FILE_BACKUP_PASSWORD='correct horse'
+  file-backup init
+  file-backup backup ~/projects --exclude 'target' --tag daily
+  file-backup snapshots
+  file-backup restore latest --target /tmp/restore
+
+Exit codes: 0 ok; 1 the operation failed (damage found, wrong password); 2 usage error."
+)]
+struct Cli {
+    /// Repository folder.
+    #[arg(
+        long,
+        env = "FILE_BACKUP_REPOSITORY",
+        global = true,
+        value_name = "DIR"
+    )]
+    repo: Option<PathBuf>,
+    /// File whose first line is the password (else FILE_BACKUP_PASSWORD).
+    #[arg(long, global = true, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create a repository (argon2id-protected key).
+    #[command(after_help = "Example:\n  file-backup --repo /mnt/backup/repo init")]
+    Init,
+    /// Back up folders into a new snapshot; unchanged files are skipped by metadata.
+    #[command(
+        after_help = "Example:\n  file-backup backup /srv/data --exclude '*.tmp' --tag nightly"
+    )]
+    Backup {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Skip names or paths matching this pattern (`*` wildcards; repeatable).
+        #[arg(long)]
+        exclude: Vec<String>,
+        /// Patterns to exclude, one per line.
+        #[arg(long, value_name = "FILE")]
+        exclude_file: Option<PathBuf>,
+        #[arg(long)]
+        tag: Vec<String>,
+        /// Read and chunk everything but store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List snapshots, oldest first.
+    #[command(after_help = "Example:\n  file-backup snapshots --json")]
+    Snapshots {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the entries of a snapshot (`latest` or an id prefix).
+    #[command(after_help = "Example:\n  file-backup ls latest")]
+    Ls {
+        snapshot: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a snapshot under a folder, checking every blob it reads.
+    #[command(after_help = "Example:\n  file-backup restore 3fa2 --target /tmp/restore")]
+    Restore {
+        snapshot: String,
+        #[arg(long, value_name = "DIR")]
+        target: PathBuf,
+    },
+}
+
+fn password(cli: &Cli) -> anyhow::Result<String> {
+    if let Some(f) = &cli.password_file {
+        return read_password(f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()));
+    }
+    std::env::var("FILE_BACKUP_PASSWORD").map_err(|_| {
+        anyhow::anyhow!("no password: give --password-file or set FILE_BACKUP_PASSWORD")
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let root = cli.repo.clone().ok_or_else(|| {
+        anyhow::anyhow!("no repository: give --repo DIR or set FILE_BACKUP_REPOSITORY")
+    })?;
+    let pass = password(&cli)?;
+    match cli.cmd {
+        Cmd::Init => {
+            let repo = Repo::init(&root, &pass)?;
+            eprintln!(
+                "created repository {} at {}",
+                &repo.config.id[..12],
+                root.display()
+            );
+        }
+        Cmd::Backup {
+            paths,
+            mut exclude,
+            exclude_file,
+            tag,
+            dry_run,
+            json,
+        } => {
+            if let Some(f) = exclude_file {
+                let text = std::fs::read_to_string(&f)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+                exclude.extend(
+                    text.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                        .map(str::to_string),
+                );
+            }
+            let mut repo = Repo::open(&root, &pass)?;
+            let opts = BackupOptions {
+                excludes: exclude,
+                tags: tag,
+                dry_run,
+            };
+            let (id, snap) = backup(&mut repo, &paths, &opts)?;
+            if json {
+                println!("{}", serde_json::json!({ "id": id, "snapshot": snap }));
+            } else {
+                let s = &snap.summary;
+                eprintln!(
+                    "snapshot {} saved: files new {}, changed {}, unchanged {}; {} bytes read, {} added ({} blobs) in {:.2} s",
+                    &id[..id.len().min(12)],
+                    s.files_new,
+                    s.files_changed,
+                    s.files_unchanged,
+                    s.bytes_read,
+                    s.bytes_added,
+                    s.blobs_added,
+                    s.duration_ms as f64 / 1000.0
+                );
+            }
+        }
+        Cmd::Snapshots { json } => {
+            let repo = Repo::open(&root, &pass)?;
+            let all = repo.snapshots()?;
+            if json {
+                let v: Vec<_> = all
+                    .iter()
+                    .map(|(id, s)| serde_json::json!({ "id": id, "snapshot": s }))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for (id, s) in &all {
+                    println!(
+                        "{}  {}  {}  {}",
+                        &id[..12],
+                        s.time,
+                        s.paths.join(" "),
+                        s.tags.join(",")
+                    );
+                }
+            }
+        }
+        Cmd::Ls { snapshot, json } => {
+            let repo = Repo::open(&root, &pass)?;
+            let (_, snap) = repo.find_snapshot(&snapshot)?;
+            let entries = list(&repo, &snap)?;
+            if json {
+                let v: Vec<_> = entries
+                    .iter()
+                    .map(|(p, n)| serde_json::json!({ "path": p, "kind": n.kind, "size": n.size, "mode": format!("{:o}", n.mode) }))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for (p, n) in entries {
+                    println!("{:<7} {:>6o} {:>12}  {p}", n.kind, n.mode, n.size);
+                }
+            }
+        }
+        Cmd::Restore { snapshot, target } => {
+            let repo = Repo::open(&root, &pass)?;
+            let (id, snap) = repo.find_snapshot(&snapshot)?;
+            let (files, bytes) = restore(&repo, &snap, &target)?;
+            eprintln!(
+                "restored snapshot {} to {}: {files} file(s), {bytes} bytes, every blob verified",
+                &id[..12],
+                target.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if e.downcast_ref::<RepoError>().is_some() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(2)
+            }
+        }
+    }
+}

@@ -1,0 +1,539 @@
+//! The repository format, version 1 (experimental; see `adr/0001-repository-format.md`).
+//!
+//! ```text
+//! config                      JSON, plaintext: format version, repository id, chunker sizes
+//! keys/<id>                   JSON: argon2id parameters and salt, the master key encrypted
+//!                             with the key derived from the passphrase
+//! data/<2 hex>/<pack id>      pack: encrypted blobs one after another, then the encrypted
+//!                             pack header (blob ids, kinds, offsets, lengths), then its length
+//!                             as 4 bytes little-endian
+//! index/<id>                  encrypted JSON: blob id → pack, offset, length, kind
+//! snapshots/<id>              encrypted JSON: time, host, paths, tags, root tree, parent
+//! locks/<id>                  JSON: who holds the exclusive lock
+//! ```
+//!
+//! The master key is 64 bytes: an XChaCha20-Poly1305 key for every encrypted object and a
+//! BLAKE3 key for blob ids (keyed hashes of the plaintext, so ids reveal nothing). Blobs are
+//! zstd-compressed, then encrypted; each encrypted object is `nonce (24) || ciphertext`. Trees
+//! are blobs too: JSON lists of nodes with names, metadata and content blob ids. File names and
+//! data exist only inside encrypted objects.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use chacha20poly1305::aead::{Aead, KeyInit, OsRng, rand_core::RngCore};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+pub const VERSION: u32 = 1;
+/// Packs are closed once they reach this size.
+pub const PACK_TARGET: usize = 16 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("{0} is not a file-backup repository (no config): run `file-backup init` first")]
+    NotARepo(String),
+    #[error("{0} already holds a repository")]
+    Exists(String),
+    #[error("wrong password: no key of this repository opens with it")]
+    WrongPassword,
+    #[error("repository format version {0}; this program reads version {VERSION}")]
+    Version(u32),
+    #[error("{0} is damaged: {1}")]
+    Damaged(String, String),
+    #[error(
+        "the repository is locked by {0} (pid {1}) since {2}; if that process is gone, run `file-backup unlock`"
+    )]
+    Locked(String, u32, String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+type Result<T, E = RepoError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub version: u32,
+    pub id: String,
+    pub chunk_min: usize,
+    pub chunk_avg: usize,
+    pub chunk_max: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct KeyFile {
+    kdf: String,
+    m_cost: u32,
+    t_cost: u32,
+    p_cost: u32,
+    salt: String,
+    /// The master key, encrypted with the passphrase's key (hex).
+    master: String,
+    created: String,
+}
+
+/// The 64-byte master key.
+pub struct Keys {
+    enc: Zeroizing<[u8; 32]>,
+    id: Zeroizing<[u8; 32]>,
+}
+
+pub fn random_id() -> String {
+    let mut b = [0u8; 32];
+    OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn kdf(pass: &[u8], salt: &[u8], m: u32, t: u32, p: u32) -> Zeroizing<[u8; 32]> {
+    let params = argon2::Params::new(m, t, p, Some(32)).expect("valid argon2 parameters");
+    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut out = Zeroizing::new([0u8; 32]);
+    a.hash_password_into(pass, salt, &mut out[..])
+        .expect("argon2 with valid parameters");
+    out
+}
+
+fn seal_with(key: &[u8; 32], plain: &[u8]) -> Vec<u8> {
+    let cipher = XChaCha20Poly1305::new_from_slice(key).expect("32-byte key");
+    let mut nonce = [0u8; 24];
+    OsRng.fill_bytes(&mut nonce);
+    let mut out = nonce.to_vec();
+    out.extend(
+        cipher
+            .encrypt(XNonce::from_slice(&nonce), plain)
+            .expect("encryption does not fail"),
+    );
+    out
+}
+
+fn open_with(key: &[u8; 32], sealed: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() < 24 + 16 {
+        return None;
+    }
+    let cipher = XChaCha20Poly1305::new_from_slice(key).expect("32-byte key");
+    cipher
+        .decrypt(XNonce::from_slice(&sealed[..24]), &sealed[24..])
+        .ok()
+}
+
+impl Keys {
+    pub fn seal(&self, plain: &[u8]) -> Vec<u8> {
+        seal_with(&self.enc, plain)
+    }
+
+    pub fn open(&self, what: &str, sealed: &[u8]) -> Result<Vec<u8>> {
+        open_with(&self.enc, sealed)
+            .ok_or_else(|| RepoError::Damaged(what.into(), "authentication failed".into()))
+    }
+
+    /// The id of a blob: keyed BLAKE3 of its plaintext.
+    pub fn blob_id(&self, plain: &[u8]) -> String {
+        blake3::keyed_hash(&self.id, plain).to_hex().to_string()
+    }
+}
+
+/// A blob's place in the repository.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Location {
+    pub pack: String,
+    pub offset: u64,
+    pub length: u64,
+    /// `data` or `tree`.
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub time: String,
+    pub host: String,
+    pub paths: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub tree: String,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub files_new: u64,
+    pub files_changed: u64,
+    pub files_unchanged: u64,
+    pub dirs: u64,
+    pub bytes_read: u64,
+    pub bytes_added: u64,
+    pub blobs_added: u64,
+    pub duration_ms: u64,
+}
+
+/// An open repository.
+pub struct Repo {
+    pub root: PathBuf,
+    pub config: Config,
+    pub keys: Keys,
+    pub index: HashMap<String, Location>,
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let bytes = fs::read(path)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| RepoError::Damaged(path.display().to_string(), e.to_string()))
+}
+
+/// Writes a file through a temporary name and a rename, so a crash never leaves half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().expect("a parent folder");
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        path.file_name().unwrap().to_string_lossy()
+    ));
+    {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+impl Repo {
+    /// Creates a repository at `root` protected by `password`.
+    pub fn init(root: &Path, password: &str) -> Result<Repo> {
+        if root.join("config").exists() {
+            return Err(RepoError::Exists(root.display().to_string()));
+        }
+        for d in ["data", "index", "snapshots", "keys", "locks"] {
+            fs::create_dir_all(root.join(d))?;
+        }
+        let config = Config {
+            version: VERSION,
+            id: random_id(),
+            chunk_min: 512 << 10,
+            chunk_avg: 1 << 20,
+            chunk_max: 8 << 20,
+        };
+        let mut master = Zeroizing::new([0u8; 64]);
+        OsRng.fill_bytes(&mut master[..]);
+        let mut salt = [0u8; 16];
+        OsRng.fill_bytes(&mut salt);
+        let (m, t, p) = (64 * 1024, 3, 1);
+        let kek = kdf(password.as_bytes(), &salt, m, t, p);
+        let key = KeyFile {
+            kdf: "argon2id".into(),
+            m_cost: m,
+            t_cost: t,
+            p_cost: p,
+            salt: hex::encode(salt),
+            master: hex::encode(seal_with(&kek, &master[..])),
+            created: chrono::Utc::now().to_rfc3339(),
+        };
+        write_atomic(
+            &root.join("keys").join(random_id()),
+            &serde_json::to_vec_pretty(&key).expect("serialises"),
+        )?;
+        write_atomic(
+            &root.join("config"),
+            &serde_json::to_vec_pretty(&config).expect("serialises"),
+        )?;
+        Repo::open(root, password)
+    }
+
+    /// Opens a repository; a wrong password is `WrongPassword`.
+    pub fn open(root: &Path, password: &str) -> Result<Repo> {
+        let config_path = root.join("config");
+        if !config_path.is_file() {
+            return Err(RepoError::NotARepo(root.display().to_string()));
+        }
+        let config: Config = read_json(&config_path)?;
+        if config.version != VERSION {
+            return Err(RepoError::Version(config.version));
+        }
+        let mut keys = None;
+        for e in fs::read_dir(root.join("keys"))?.filter_map(|e| e.ok()) {
+            let k: KeyFile = read_json(&e.path())?;
+            let salt = hex::decode(&k.salt)
+                .map_err(|_| RepoError::Damaged(e.path().display().to_string(), "salt".into()))?;
+            let kek = kdf(password.as_bytes(), &salt, k.m_cost, k.t_cost, k.p_cost);
+            let sealed = hex::decode(&k.master).map_err(|_| {
+                RepoError::Damaged(e.path().display().to_string(), "master key".into())
+            })?;
+            if let Some(master) = open_with(&kek, &sealed).map(Zeroizing::new)
+                && master.len() == 64
+            {
+                let mut enc = Zeroizing::new([0u8; 32]);
+                let mut id = Zeroizing::new([0u8; 32]);
+                enc.copy_from_slice(&master[..32]);
+                id.copy_from_slice(&master[32..]);
+                keys = Some(Keys { enc, id });
+                break;
+            }
+        }
+        let keys = keys.ok_or(RepoError::WrongPassword)?;
+        let mut repo = Repo {
+            root: root.to_path_buf(),
+            config,
+            keys,
+            index: HashMap::new(),
+        };
+        repo.load_index()?;
+        Ok(repo)
+    }
+
+    fn load_index(&mut self) -> Result<()> {
+        for e in fs::read_dir(self.root.join("index"))?.filter_map(|e| e.ok()) {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with(".tmp") {
+                continue;
+            }
+            let plain = self
+                .keys
+                .open(&format!("index/{name}"), &fs::read(e.path())?)?;
+            let part: HashMap<String, Location> = serde_json::from_slice(&plain)
+                .map_err(|e| RepoError::Damaged(format!("index/{name}"), e.to_string()))?;
+            self.index.extend(part);
+        }
+        Ok(())
+    }
+
+    pub fn pack_path(&self, pack: &str) -> PathBuf {
+        self.root.join("data").join(&pack[..2]).join(pack)
+    }
+
+    /// Reads, decrypts, decompresses and checks one blob.
+    pub fn read_blob(&self, id: &str) -> Result<Vec<u8>> {
+        let loc = self
+            .index
+            .get(id)
+            .ok_or_else(|| RepoError::Damaged(format!("blob {id}"), "not in the index".into()))?;
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = fs::File::open(self.pack_path(&loc.pack))?;
+        f.seek(SeekFrom::Start(loc.offset))?;
+        let mut sealed = vec![0u8; loc.length as usize];
+        f.read_exact(&mut sealed)?;
+        let what = format!("blob {id} in pack {}", loc.pack);
+        let compressed = self.keys.open(&what, &sealed)?;
+        let plain = zstd::decode_all(&compressed[..])
+            .map_err(|e| RepoError::Damaged(what.clone(), e.to_string()))?;
+        if self.keys.blob_id(&plain) != id {
+            return Err(RepoError::Damaged(
+                what,
+                "content does not match its id".into(),
+            ));
+        }
+        Ok(plain)
+    }
+
+    pub fn save_snapshot(&self, s: &Snapshot) -> Result<String> {
+        let id = random_id();
+        let sealed = self.keys.seal(&serde_json::to_vec(s).expect("serialises"));
+        write_atomic(&self.root.join("snapshots").join(&id), &sealed)?;
+        Ok(id)
+    }
+
+    /// Every snapshot, oldest first.
+    pub fn snapshots(&self) -> Result<Vec<(String, Snapshot)>> {
+        let mut out = Vec::new();
+        for e in fs::read_dir(self.root.join("snapshots"))?.filter_map(|e| e.ok()) {
+            let id = e.file_name().to_string_lossy().to_string();
+            if id.starts_with(".tmp") {
+                continue;
+            }
+            let plain = self
+                .keys
+                .open(&format!("snapshots/{id}"), &fs::read(e.path())?)?;
+            let s: Snapshot = serde_json::from_slice(&plain)
+                .map_err(|e| RepoError::Damaged(format!("snapshots/{id}"), e.to_string()))?;
+            out.push((id, s));
+        }
+        out.sort_by(|a, b| a.1.time.cmp(&b.1.time));
+        Ok(out)
+    }
+
+    /// The snapshot `prefix` names (a unique id prefix, or `latest`).
+    pub fn find_snapshot(&self, prefix: &str) -> Result<(String, Snapshot)> {
+        let all = self.snapshots()?;
+        if prefix == "latest" {
+            return all
+                .into_iter()
+                .last()
+                .ok_or_else(|| RepoError::Damaged("snapshots".into(), "there are none".into()));
+        }
+        let mut m: Vec<_> = all
+            .into_iter()
+            .filter(|(id, _)| id.starts_with(prefix))
+            .collect();
+        match m.len() {
+            1 => Ok(m.remove(0)),
+            0 => Err(RepoError::Damaged(
+                format!("snapshot {prefix}"),
+                "no such snapshot".into(),
+            )),
+            n => Err(RepoError::Damaged(
+                format!("snapshot {prefix}"),
+                format!("the prefix matches {n} snapshots; give more characters"),
+            )),
+        }
+    }
+
+    /// Takes the exclusive lock; released when the guard drops.
+    pub fn lock(&self) -> Result<LockGuard> {
+        let dir = self.root.join("locks");
+        for e in fs::read_dir(&dir)?.filter_map(|e| e.ok()) {
+            if let Ok(l) = read_json::<LockInfo>(&e.path()) {
+                if l.pid != std::process::id() && pid_alive(l.pid) {
+                    return Err(RepoError::Locked(l.host, l.pid, l.time));
+                }
+                // A lock of a process that is gone (a crash): stale, removed.
+                let _ = fs::remove_file(e.path());
+            }
+        }
+        let path = dir.join(random_id());
+        let info = LockInfo {
+            host: hostname(),
+            pid: std::process::id(),
+            time: chrono::Utc::now().to_rfc3339(),
+        };
+        write_atomic(&path, &serde_json::to_vec(&info).expect("serialises"))?;
+        Ok(LockGuard(path))
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct LockInfo {
+    host: String,
+    pid: u32,
+    time: String,
+}
+
+pub struct LockGuard(PathBuf);
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+fn pid_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+pub fn hostname() -> String {
+    fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// Collects blobs into packs and writes them with their index.
+pub struct PackWriter<'a> {
+    repo: &'a mut Repo,
+    buf: Vec<u8>,
+    entries: Vec<(String, Location)>,
+    pub added_bytes: u64,
+    pub added_blobs: u64,
+    new_index: HashMap<String, Location>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PackHeaderEntry {
+    id: String,
+    kind: String,
+    offset: u64,
+    length: u64,
+}
+
+impl<'a> PackWriter<'a> {
+    pub fn new(repo: &'a mut Repo) -> PackWriter<'a> {
+        PackWriter {
+            repo,
+            buf: Vec::new(),
+            entries: Vec::new(),
+            added_bytes: 0,
+            added_blobs: 0,
+            new_index: HashMap::new(),
+        }
+    }
+
+    pub fn repo(&self) -> &Repo {
+        self.repo
+    }
+
+    pub fn has(&self, id: &str) -> bool {
+        self.repo.index.contains_key(id) || self.entries.iter().any(|(e, _)| e == id)
+    }
+
+    /// Stores `plain` unless a blob with its id exists; returns the id.
+    pub fn add(&mut self, kind: &str, plain: &[u8]) -> Result<String> {
+        let id = self.repo.keys.blob_id(plain);
+        if self.has(&id) {
+            return Ok(id);
+        }
+        let compressed = zstd::encode_all(plain, 3)?;
+        let sealed = self.repo.keys.seal(&compressed);
+        let loc = Location {
+            pack: String::new(),
+            offset: self.buf.len() as u64,
+            length: sealed.len() as u64,
+            kind: kind.into(),
+        };
+        self.buf.extend(&sealed);
+        self.added_bytes += sealed.len() as u64;
+        self.added_blobs += 1;
+        self.entries.push((id.clone(), loc));
+        if self.buf.len() >= PACK_TARGET {
+            self.flush()?;
+        }
+        Ok(id)
+    }
+
+    /// Writes the current pack (if any) and makes its blobs known.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.entries.is_empty() {
+            return Ok(());
+        }
+        let pack = random_id();
+        let header: Vec<PackHeaderEntry> = self
+            .entries
+            .iter()
+            .map(|(id, l)| PackHeaderEntry {
+                id: id.clone(),
+                kind: l.kind.clone(),
+                offset: l.offset,
+                length: l.length,
+            })
+            .collect();
+        let sealed = self
+            .repo
+            .keys
+            .seal(&serde_json::to_vec(&header).expect("serialises"));
+        let mut bytes = std::mem::take(&mut self.buf);
+        bytes.extend(&sealed);
+        bytes.extend((sealed.len() as u32).to_le_bytes());
+        write_atomic(&self.repo.pack_path(&pack), &bytes)?;
+        for (id, mut loc) in self.entries.drain(..) {
+            loc.pack = pack.clone();
+            self.repo.index.insert(id.clone(), loc.clone());
+            self.new_index.insert(id, loc);
+        }
+        Ok(())
+    }
+
+    /// Flushes and writes the index of everything added.
+    pub fn finish(mut self) -> Result<()> {
+        self.flush()?;
+        if !self.new_index.is_empty() {
+            let sealed = self
+                .repo
+                .keys
+                .seal(&serde_json::to_vec(&self.new_index).expect("serialises"));
+            write_atomic(&self.repo.root.join("index").join(random_id()), &sealed)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,248 @@
+//! `file-backup` as a process: init, backup (dedup, skip unchanged), snapshots, ls, restore
+//! (byte for byte and metadata), wrong password, no plaintext in the repository, a flipped
+//! byte found on restore, the lock.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::path::Path;
+use std::process::{Command, Output};
+
+const PASS: &str = "correct horse battery staple";
+
+fn fb(repo: &Path, pass: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_file-backup"))
+        .arg("--repo")
+        .arg(repo)
+        .args(args)
+        .env("FILE_BACKUP_PASSWORD", pass)
+        .output()
+        .unwrap()
+}
+
+fn ok(repo: &Path, args: &[&str]) -> String {
+    let out = fb(repo, PASS, args);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?}: {text}");
+    text
+}
+
+/// A source tree with odd names, empty and large files, duplicates, symlinks, permissions.
+fn source(dir: &Path) {
+    fs::create_dir_all(dir.join("nested/deeper")).unwrap();
+    fs::write(dir.join("plain.txt"), "PLAINTEXT-MARKER hello\n").unwrap();
+    fs::write(dir.join("empty"), "").unwrap();
+    fs::write(dir.join("with space & ünïcödé"), "odd name").unwrap();
+    fs::write(dir.join("-leading-dash"), "dash").unwrap();
+    let big: Vec<u8> = (0..6_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    fs::write(dir.join("nested/big.bin"), &big).unwrap();
+    fs::write(dir.join("nested/deeper/big-copy.bin"), &big).unwrap();
+    let sparse = fs::File::create(dir.join("sparse.img")).unwrap();
+    sparse.set_len(20_000_000).unwrap();
+    symlink("plain.txt", dir.join("link-to-plain")).unwrap();
+    symlink("/nowhere/at/all", dir.join("dangling")).unwrap();
+    fs::set_permissions(dir.join("plain.txt"), fs::Permissions::from_mode(0o640)).unwrap();
+    fs::set_permissions(dir.join("nested/deeper"), fs::Permissions::from_mode(0o750)).unwrap();
+}
+
+fn same_tree(a: &Path, b: &Path) {
+    let mut names: Vec<_> = fs::read_dir(a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    let mut other: Vec<_> = fs::read_dir(b)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    other.sort();
+    assert_eq!(names, other, "{} vs {}", a.display(), b.display());
+    for n in names {
+        let (pa, pb) = (a.join(&n), b.join(&n));
+        let (ma, mb) = (
+            fs::symlink_metadata(&pa).unwrap(),
+            fs::symlink_metadata(&pb).unwrap(),
+        );
+        assert_eq!(
+            ma.file_type().is_symlink(),
+            mb.file_type().is_symlink(),
+            "{}",
+            pa.display()
+        );
+        if ma.file_type().is_symlink() {
+            assert_eq!(fs::read_link(&pa).unwrap(), fs::read_link(&pb).unwrap());
+            continue;
+        }
+        assert_eq!(
+            ma.mode() & 0o7777,
+            mb.mode() & 0o7777,
+            "mode of {}",
+            pa.display()
+        );
+        assert_eq!(ma.mtime(), mb.mtime(), "mtime of {}", pa.display());
+        if ma.is_dir() {
+            same_tree(&pa, &pb);
+        } else {
+            assert!(
+                fs::read(&pa).unwrap() == fs::read(&pb).unwrap(),
+                "content of {}",
+                pa.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn backups_deduplicate_skip_unchanged_and_restore_exactly() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    let repo = work.path().join("repo");
+    source(&src);
+    ok(&repo, &["init"]);
+    let out = fb(&repo, PASS, &["init"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a repository"));
+
+    let first: serde_json::Value = serde_json::from_str(&ok(
+        &repo,
+        &["backup", src.to_str().unwrap(), "--json", "--tag", "t1"],
+    ))
+    .unwrap();
+    let s = &first["snapshot"]["summary"];
+    assert_eq!(s["files_new"], 7, "{s}");
+    // The duplicated 6 MB file is stored once, compressed: far less than the bytes read.
+    let read = s["bytes_read"].as_u64().unwrap();
+    let added = s["bytes_added"].as_u64().unwrap();
+    assert!(read >= 32_000_000, "{s}");
+    assert!(added < 7_000_000, "dedup and compression: {s}");
+
+    // Nothing changed: nothing read, nothing stored.
+    let second: serde_json::Value =
+        serde_json::from_str(&ok(&repo, &["backup", src.to_str().unwrap(), "--json"])).unwrap();
+    let s = &second["snapshot"]["summary"];
+    assert_eq!(
+        (
+            s["files_unchanged"].as_u64(),
+            s["bytes_read"].as_u64(),
+            s["blobs_added"].as_u64()
+        ),
+        (Some(7), Some(0), Some(0)),
+        "{s}"
+    );
+    assert_eq!(second["snapshot"]["parent"], first["id"]);
+
+    // One file changed.
+    fs::write(src.join("with space & ünïcödé"), "odd name, changed").unwrap();
+    let third: serde_json::Value =
+        serde_json::from_str(&ok(&repo, &["backup", src.to_str().unwrap(), "--json"])).unwrap();
+    assert_eq!(third["snapshot"]["summary"]["files_changed"], 1);
+
+    let snaps: serde_json::Value =
+        serde_json::from_str(&ok(&repo, &["snapshots", "--json"])).unwrap();
+    assert_eq!(snaps.as_array().unwrap().len(), 3);
+    assert_eq!(snaps[0]["snapshot"]["tags"], serde_json::json!(["t1"]));
+    let ls = ok(&repo, &["ls", "latest"]);
+    assert!(
+        ls.contains("nested/deeper/big-copy.bin") && ls.contains("symlink"),
+        "{ls}"
+    );
+
+    // Restore equals the source, byte for byte and in metadata.
+    let target = work.path().join("restored");
+    let out = ok(
+        &repo,
+        &["restore", "latest", "--target", target.to_str().unwrap()],
+    );
+    assert!(out.contains("every blob verified"), "{out}");
+    let restored = target.join(src.canonicalize().unwrap().strip_prefix("/").unwrap());
+    same_tree(&src, &restored);
+
+    // The repository holds no plaintext data or names.
+    let mut stack = vec![repo.clone()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = fs::read(&p).unwrap();
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(
+                    !text.contains("PLAINTEXT-MARKER")
+                        && !text.contains("big-copy")
+                        && !text.contains("ünïcödé"),
+                    "{}",
+                    p.display()
+                );
+            }
+        }
+    }
+
+    // A wrong password is one clear error.
+    let out = fb(&repo, "wrong", &["snapshots"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong password"));
+
+    // A flipped byte in a pack is found when reading it back.
+    let mut packs = Vec::new();
+    for d in fs::read_dir(repo.join("data")).unwrap() {
+        for f in fs::read_dir(d.unwrap().path()).unwrap() {
+            packs.push(f.unwrap().path());
+        }
+    }
+    packs.sort_by_key(|p| fs::metadata(p).unwrap().len());
+    let biggest = packs.last().unwrap();
+    let mut bytes = fs::read(biggest).unwrap();
+    bytes[100] ^= 0x40;
+    fs::write(biggest, bytes).unwrap();
+    let out = fb(
+        &repo,
+        PASS,
+        &[
+            "restore",
+            "latest",
+            "--target",
+            work.path().join("again").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is damaged") && err.contains("authentication failed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_live_lock_refuses_a_second_writer() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    fs::create_dir_all(work.path().join("src")).unwrap();
+    ok(&repo, &["init"]);
+    // A lock held by a running process (pid 1 always exists).
+    fs::write(
+        repo.join("locks/other"),
+        r#"{"host":"elsewhere","pid":1,"time":"2026-11-27T00:00:00Z"}"#,
+    )
+    .unwrap();
+    let out = fb(
+        &repo,
+        PASS,
+        &["backup", work.path().join("src").to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("locked by elsewhere (pid 1)"));
+    // A lock of a dead process is stale and removed.
+    fs::write(
+        repo.join("locks/other"),
+        r#"{"host":"gone","pid":4000000,"time":"2026-11-27T00:00:00Z"}"#,
+    )
+    .unwrap();
+    ok(
+        &repo,
+        &["backup", work.path().join("src").to_str().unwrap()],
+    );
+    assert_eq!(fs::read_dir(repo.join("locks")).unwrap().count(), 0);
+}
