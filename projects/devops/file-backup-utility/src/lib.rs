@@ -389,3 +389,113 @@ pub fn read_password(path: &Path) -> std::io::Result<String> {
     fs::File::open(path)?.read_to_string(&mut s)?;
     Ok(s.lines().next().unwrap_or("").to_string())
 }
+
+/// What `verify` found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyReport {
+    pub snapshots: usize,
+    pub trees: usize,
+    pub blobs_referenced: usize,
+    pub blobs_read: usize,
+    pub problems: Vec<String>,
+}
+
+/// Checks that every snapshot's trees load and every blob they reference is indexed and in a
+/// pack of the right size; with `read_data`, also reads, decrypts and hashes the data blobs
+/// (`subset_percent` of them, chosen by id, when below 100). Each problem names the snapshots
+/// and files it affects.
+pub fn verify(repo: &Repo, read_data: bool, subset_percent: u8) -> Result<VerifyReport, RepoError> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut report = VerifyReport::default();
+    // blob id → places ("snapshot-prefix:path") that use it
+    let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let snaps = repo.snapshots()?;
+    report.snapshots = snaps.len();
+    fn walk(
+        repo: &Repo,
+        tree_id: &str,
+        prefix: &str,
+        snap: &str,
+        users: &mut BTreeMap<String, BTreeSet<String>>,
+        report: &mut VerifyReport,
+    ) {
+        let tree = match load_tree(repo, tree_id) {
+            Ok(t) => t,
+            Err(e) => {
+                report.problems.push(format!(
+                    "snapshot {snap}: tree of {}: {e}",
+                    if prefix.is_empty() { "/" } else { prefix }
+                ));
+                return;
+            }
+        };
+        report.trees += 1;
+        for n in &tree.nodes {
+            let path = if prefix.is_empty() {
+                n.name.clone()
+            } else {
+                format!("{prefix}/{}", n.name)
+            };
+            for c in &n.content {
+                users
+                    .entry(c.clone())
+                    .or_default()
+                    .insert(format!("{snap}:{path}"));
+            }
+            if let Some(sub) = &n.subtree {
+                walk(repo, sub, &path, snap, users, report);
+            }
+        }
+    }
+    for (id, s) in &snaps {
+        walk(repo, &s.tree, "", &id[..12], &mut users, &mut report);
+    }
+    report.blobs_referenced = users.len();
+    let place = |places: &BTreeSet<String>| {
+        let list: Vec<&str> = places.iter().map(String::as_str).take(5).collect();
+        let more = places.len().saturating_sub(5);
+        format!(
+            "{}{}",
+            list.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        )
+    };
+    for (blob, places) in &users {
+        let Some(loc) = repo.index.get(blob) else {
+            report.problems.push(format!(
+                "blob {} is missing from the index; affects {}",
+                &blob[..16],
+                place(places)
+            ));
+            continue;
+        };
+        let size = fs::metadata(repo.pack_path(&loc.pack))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        if size < loc.offset + loc.length {
+            report.problems.push(format!(
+                "pack {} is missing or truncated (blob {}); affects {}",
+                &loc.pack[..16],
+                &blob[..16],
+                place(places)
+            ));
+            continue;
+        }
+        let chosen = subset_percent >= 100
+            || u8::from_str_radix(&blob[..2], 16).unwrap_or(0) as u32 * 100
+                < subset_percent as u32 * 256;
+        if read_data && chosen {
+            report.blobs_read += 1;
+            if let Err(e) = repo.read_blob(blob) {
+                report
+                    .problems
+                    .push(format!("{e}; affects {}", place(places)));
+            }
+        }
+    }
+    Ok(report)
+}

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use file_backup::repo::{Repo, RepoError};
-use file_backup::{BackupOptions, backup, list, read_password, restore};
+use file_backup::{BackupOptions, backup, list, read_password, restore, verify};
 
 /// Deduplicating, encrypted backups (experimental).
 ///
@@ -78,6 +78,20 @@ enum Cmd {
     #[command(after_help = "Example:\n  file-backup ls latest")]
     Ls {
         snapshot: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the repository: every snapshot's trees and blobs indexed and present; with
+    /// --read-data also decrypt and hash the data (--subset N for N% of it).
+    #[command(
+        after_help = "Examples:\n  file-backup verify\n  file-backup verify --read-data --subset 10"
+    )]
+    Verify {
+        #[arg(long)]
+        read_data: bool,
+        /// Percentage of data blobs to read with --read-data (chosen by id).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(1..=100), requires = "read_data")]
+        subset: u8,
         #[arg(long)]
         json: bool,
     },
@@ -190,6 +204,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 for (p, n) in entries {
                     println!("{:<7} {:>6o} {:>12}  {p}", n.kind, n.mode, n.size);
                 }
+            }
+        }
+        Cmd::Verify {
+            read_data,
+            subset,
+            json,
+        } => {
+            let repo = Repo::open(&root, &pass)?;
+            let r = verify(&repo, read_data, subset)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                for p in &r.problems {
+                    println!("{p}");
+                }
+                eprintln!(
+                    "{} snapshot(s), {} tree(s), {} blob(s) referenced, {} read: {} problem(s)",
+                    r.snapshots,
+                    r.trees,
+                    r.blobs_referenced,
+                    r.blobs_read,
+                    r.problems.len()
+                );
+            }
+            if !r.problems.is_empty() {
+                return Err(RepoError::Damaged(
+                    "the repository".into(),
+                    format!("{} problem(s)", r.problems.len()),
+                )
+                .into());
             }
         }
         Cmd::Restore { snapshot, target } => {

@@ -185,6 +185,13 @@ fn backups_deduplicate_skip_unchanged_and_restore_exactly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrong password"));
 
+    // verify: structure, then every byte of data.
+    let out = ok(&repo, &["verify", "--read-data"]);
+    assert!(
+        out.contains("3 snapshot(s)") && out.contains("0 problem(s)"),
+        "{out}"
+    );
+
     // A flipped byte in a pack is found when reading it back.
     let mut packs = Vec::new();
     for d in fs::read_dir(repo.join("data")).unwrap() {
