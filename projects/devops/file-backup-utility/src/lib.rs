@@ -2,6 +2,7 @@
 //! [`repo`]; this module walks trees for `backup`, `ls` and `restore`.
 
 pub mod repo;
+pub mod retention;
 
 use std::fs;
 use std::io::Read as _;

@@ -95,6 +95,30 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Remove snapshots a retention policy does not keep (their data stays until `prune`,
+    /// which is planned).
+    #[command(
+        after_help = "Example:\n  file-backup forget --keep-last 3 --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --dry-run"
+    )]
+    Forget {
+        #[arg(long, default_value_t = 0)]
+        keep_last: usize,
+        #[arg(long, default_value_t = 0)]
+        keep_hourly: usize,
+        #[arg(long, default_value_t = 0)]
+        keep_daily: usize,
+        #[arg(long, default_value_t = 0)]
+        keep_weekly: usize,
+        #[arg(long, default_value_t = 0)]
+        keep_monthly: usize,
+        #[arg(long, default_value_t = 0)]
+        keep_yearly: usize,
+        /// Say what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Restore a snapshot under a folder, checking every blob it reads.
     #[command(after_help = "Example:\n  file-backup restore 3fa2 --target /tmp/restore")]
     Restore {
@@ -234,6 +258,78 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     format!("{} problem(s)", r.problems.len()),
                 )
                 .into());
+            }
+        }
+        Cmd::Forget {
+            keep_last,
+            keep_hourly,
+            keep_daily,
+            keep_weekly,
+            keep_monthly,
+            keep_yearly,
+            dry_run,
+            json,
+        } => {
+            use file_backup::retention::{Policy, keep};
+            let policy = Policy {
+                last: keep_last,
+                hourly: keep_hourly,
+                daily: keep_daily,
+                weekly: keep_weekly,
+                monthly: keep_monthly,
+                yearly: keep_yearly,
+            };
+            if policy.is_empty() {
+                anyhow::bail!(
+                    "no policy: give at least one --keep-* (forgetting everything is not a policy)"
+                );
+            }
+            let repo = Repo::open(&root, &pass)?;
+            let _lock = repo.lock()?;
+            let snaps = repo.snapshots()?;
+            let times: Vec<chrono::DateTime<chrono::Utc>> = snaps
+                .iter()
+                .map(|(id, s)| {
+                    chrono::DateTime::parse_from_rfc3339(&s.time)
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .map_err(|_| {
+                            RepoError::Damaged(format!("snapshot {id}"), "bad time".into())
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+            let kept = keep(&times, &policy);
+            let mut removed = Vec::new();
+            for ((id, _), k) in snaps.iter().zip(&kept) {
+                if !k {
+                    if !dry_run {
+                        repo.forget_snapshot(id)?;
+                    }
+                    removed.push(id.clone());
+                }
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "removed": removed, "kept": kept.iter().filter(|k| **k).count(), "dry_run": dry_run })
+                );
+            } else {
+                for id in &removed {
+                    println!(
+                        "{} {}",
+                        if dry_run { "would remove" } else { "removed" },
+                        &id[..12]
+                    );
+                }
+                eprintln!(
+                    "{} kept, {} {}",
+                    kept.iter().filter(|k| **k).count(),
+                    removed.len(),
+                    if dry_run {
+                        "would be removed"
+                    } else {
+                        "removed"
+                    }
+                );
             }
         }
         Cmd::Restore { snapshot, target } => {

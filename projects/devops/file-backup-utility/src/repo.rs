@@ -382,6 +382,12 @@ impl Repo {
         }
     }
 
+    /// Removes a snapshot (its data stays until a prune).
+    pub fn forget_snapshot(&self, id: &str) -> Result<()> {
+        fs::remove_file(self.root.join("snapshots").join(id))?;
+        Ok(())
+    }
+
     /// Takes the exclusive lock; released when the guard drops.
     pub fn lock(&self) -> Result<LockGuard> {
         let dir = self.root.join("locks");

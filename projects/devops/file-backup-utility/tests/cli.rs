@@ -185,10 +185,24 @@ fn backups_deduplicate_skip_unchanged_and_restore_exactly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrong password"));
 
+    // forget: a policy is required; keep-last 2 removes the oldest of three.
+    let out = fb(&repo, PASS, &["forget"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = ok(&repo, &["forget", "--keep-last", "2", "--dry-run"]);
+    assert!(
+        out.contains("would remove") && out.contains("2 kept"),
+        "{out}"
+    );
+    assert_eq!(fs::read_dir(repo.join("snapshots")).unwrap().count(), 3);
+    ok(&repo, &["forget", "--keep-last", "2"]);
+    assert_eq!(fs::read_dir(repo.join("snapshots")).unwrap().count(), 2);
+    ok(&repo, &["forget", "--keep-last", "3"]); // nothing to do
+    assert_eq!(fs::read_dir(repo.join("snapshots")).unwrap().count(), 2);
+
     // verify: structure, then every byte of data.
     let out = ok(&repo, &["verify", "--read-data"]);
     assert!(
-        out.contains("3 snapshot(s)") && out.contains("0 problem(s)"),
+        out.contains("2 snapshot(s)") && out.contains("0 problem(s)"),
         "{out}"
     );
 
@@ -202,7 +216,9 @@ fn backups_deduplicate_skip_unchanged_and_restore_exactly() {
     packs.sort_by_key(|p| fs::metadata(p).unwrap().len());
     let biggest = packs.last().unwrap();
     let mut bytes = fs::read(biggest).unwrap();
-    bytes[100] ^= 0x40;
+    // In the middle of the largest pack: inside a data chunk of the big files.
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
     fs::write(biggest, bytes).unwrap();
     let out = fb(
         &repo,
