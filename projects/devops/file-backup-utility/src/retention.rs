@@ -21,6 +21,9 @@ impl Policy {
     }
 }
 
+/// A rule's bucket of a time: the hour, day, ISO week, month or year it falls in.
+type Bucket = fn(&DateTime<Utc>) -> (i32, u32, u32);
+
 /// For snapshot times (any order), whether each is kept; the same order as given.
 pub fn keep(times: &[DateTime<Utc>], p: &Policy) -> Vec<bool> {
     let mut order: Vec<usize> = (0..times.len()).collect();
@@ -31,7 +34,7 @@ pub fn keep(times: &[DateTime<Utc>], p: &Policy) -> Vec<bool> {
             kept[i] = true;
         }
     }
-    let rules: [(usize, fn(&DateTime<Utc>) -> (i32, u32, u32)); 5] = [
+    let rules: [(usize, Bucket); 5] = [
         (p.hourly, |t| (t.year(), t.ordinal(), t.hour())),
         (p.daily, |t| (t.year(), t.ordinal(), 0)),
         (p.weekly, |t| (t.iso_week().year(), t.iso_week().week(), 0)),
