@@ -500,3 +500,39 @@ pub fn verify(repo: &Repo, read_data: bool, subset_percent: u8) -> Result<Verify
     }
     Ok(report)
 }
+
+/// Differences between two snapshots: (`+` added, `-` removed, `M` content changed,
+/// `U` metadata only), by path.
+pub fn diff(repo: &Repo, a: &Snapshot, b: &Snapshot) -> Result<Vec<(char, String)>, RepoError> {
+    use std::collections::BTreeMap;
+    let index = |s: &Snapshot| -> Result<BTreeMap<String, Node>, RepoError> {
+        Ok(list(repo, s)?.into_iter().collect())
+    };
+    let (left, right) = (index(a)?, index(b)?);
+    let mut out = Vec::new();
+    for (path, n) in &left {
+        match right.get(path) {
+            None => out.push(('-', path.clone())),
+            Some(m) if n.kind != m.kind || n.content != m.content || n.target != m.target => {
+                out.push(('M', path.clone()))
+            }
+            Some(m)
+                if n.kind != "dir"
+                    && (n.mode != m.mode
+                        || n.mtime_ns != m.mtime_ns
+                        || n.uid != m.uid
+                        || n.gid != m.gid) =>
+            {
+                out.push(('U', path.clone()))
+            }
+            _ => {}
+        }
+    }
+    for path in right.keys() {
+        if !left.contains_key(path) {
+            out.push(('+', path.clone()));
+        }
+    }
+    out.sort_by(|x, y| x.1.cmp(&y.1));
+    Ok(out)
+}

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use file_backup::repo::{Repo, RepoError};
-use file_backup::{BackupOptions, backup, list, read_password, restore, verify};
+use file_backup::{BackupOptions, backup, diff, list, read_password, restore, verify};
 
 /// Deduplicating, encrypted backups (experimental).
 ///
@@ -119,6 +119,17 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// What changed between two snapshots: + added, - removed, M content, U metadata only.
+    #[command(after_help = "Example:\n  file-backup diff 3fa2 latest")]
+    Diff {
+        a: String,
+        b: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the repository's locks, after a process holding one died.
+    #[command(after_help = "Example:\n  file-backup unlock")]
+    Unlock,
     /// Restore a snapshot under a folder, checking every blob it reads.
     #[command(after_help = "Example:\n  file-backup restore 3fa2 --target /tmp/restore")]
     Restore {
@@ -331,6 +342,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 );
             }
+        }
+        Cmd::Diff { a, b, json } => {
+            let repo = Repo::open(&root, &pass)?;
+            let (_, sa) = repo.find_snapshot(&a)?;
+            let (_, sb) = repo.find_snapshot(&b)?;
+            let changes = diff(&repo, &sa, &sb)?;
+            if json {
+                let v: Vec<_> = changes
+                    .iter()
+                    .map(|(c, p)| serde_json::json!({ "change": c.to_string(), "path": p }))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for (c, p) in &changes {
+                    println!("{c} {p}");
+                }
+                eprintln!("{} change(s)", changes.len());
+            }
+        }
+        Cmd::Unlock => {
+            let repo = Repo::open(&root, &pass)?;
+            eprintln!("removed {} lock(s)", repo.unlock()?);
         }
         Cmd::Restore { snapshot, target } => {
             let repo = Repo::open(&root, &pass)?;

@@ -382,6 +382,16 @@ impl Repo {
         }
     }
 
+    /// Removes every lock (after a crash left one behind); returns how many.
+    pub fn unlock(&self) -> Result<usize> {
+        let mut n = 0;
+        for e in fs::read_dir(self.root.join("locks"))?.filter_map(|e| e.ok()) {
+            fs::remove_file(e.path())?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Removes a snapshot (its data stays until a prune).
     pub fn forget_snapshot(&self, id: &str) -> Result<()> {
         fs::remove_file(self.root.join("snapshots").join(id))?;

@@ -185,6 +185,14 @@ fn backups_deduplicate_skip_unchanged_and_restore_exactly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrong password"));
 
+    // diff between the first and the last snapshot: one file's content changed.
+    let first_id = first["id"].as_str().unwrap();
+    let out = ok(&repo, &["diff", &first_id[..12], "latest"]);
+    assert!(
+        out.contains("M ") && out.contains("with space & ünïcödé") && out.contains("1 change(s)"),
+        "{out}"
+    );
+
     // forget: a policy is required; keep-last 2 removes the oldest of three.
     let out = fb(&repo, PASS, &["forget"]);
     assert_eq!(out.status.code(), Some(2));
