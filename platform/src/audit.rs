@@ -252,11 +252,45 @@ pub fn record_or_warn(
     source: &str,
     subject: &str,
     summary: &str,
-    data: serde_json::Value,
+    data: &impl Serialize,
 ) {
+    let data = serde_json::to_value(data).expect("evidence data serialises");
     if let Err(e) = record(root, source, subject, summary, data) {
         eprintln!("warning: audit evidence for {source} not written: {e}");
     }
+}
+
+/// Every evidence record under `audits/<year>/<control>/` (all years), as stored; files that
+/// do not parse are skipped (`verify` reports them).
+pub fn all_evidence(root: &Path) -> Vec<Evidence> {
+    let list = |dir: &Path| -> Vec<PathBuf> {
+        fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect()
+    };
+    let mut out = Vec::new();
+    for year in list(&root.join("audits"))
+        .into_iter()
+        .filter(|p| p.is_dir())
+    {
+        for control in list(&year).into_iter().filter(|p| p.is_dir()) {
+            for f in list(&control) {
+                if f.extension().and_then(|x| x.to_str()) != Some("json") {
+                    continue;
+                }
+                if let Some(ev) = fs::read(&f)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Evidence>(&b).ok())
+                {
+                    out.push(ev);
+                }
+            }
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -370,15 +404,13 @@ pub struct Report {
 /// The coverage matrix of `year`, from the records on disk.
 pub fn report(root: &Path, year: i32) -> Result<Report, AuditError> {
     let controls = load_controls(root)?;
+    let all = all_evidence(root);
+    let year_prefix = year.to_string();
     let mut out = Vec::new();
     for c in &controls {
-        let dir = root.join("audits").join(year.to_string()).join(&c.id);
-        let mut evidence: Vec<Evidence> = fs::read_dir(&dir)
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-            .filter(|e| e.path().extension().and_then(|x| x.to_str()) == Some("json"))
-            .filter_map(|e| serde_json::from_slice(&fs::read(e.path()).ok()?).ok())
+        let mut evidence: Vec<&Evidence> = all
+            .iter()
+            .filter(|e| e.control == c.id && e.at.starts_with(&year_prefix))
             .collect();
         evidence.sort_by(|a, b| a.at.cmp(&b.at));
         let mut by_source: BTreeMap<&str, usize> = BTreeMap::new();

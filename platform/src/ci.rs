@@ -446,7 +446,7 @@ pub fn run_stage(
                     .filter(|s| s.outcome != StepOutcome::Skipped)
                     .count()
             ),
-            serde_json::to_value(&record).expect("record serialises"),
+            &record,
         );
     }
     Ok(record)

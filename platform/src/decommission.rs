@@ -298,7 +298,7 @@ pub fn decommission(
         "decommission",
         &id,
         &format!("{id}: {from} → {to} ({reason})"),
-        serde_json::to_value(&outcome).expect("serialises"),
+        &outcome,
     );
     Ok(outcome)
 }

@@ -439,7 +439,7 @@ pub fn approve(
         "approval",
         &a.commit,
         &format!("{} approved {} for {}", a.by, a.commit, a.env),
-        serde_json::to_value(&a).expect("serialises"),
+        &a,
     );
     Ok(a)
 }
@@ -459,7 +459,7 @@ pub fn freeze(root: &Path, env: &Environment, reason: &str) -> Result<Freeze, De
         "freeze",
         &env.name,
         &format!("{} froze {}: {}", f.by, env.name, f.reason),
-        serde_json::to_value(&f).expect("serialises"),
+        &f,
     );
     Ok(f)
 }
@@ -480,7 +480,7 @@ pub fn unfreeze(root: &Path, env: &Environment) -> Result<bool, DeliveryError> {
                 git::identity(root).unwrap_or_default(),
                 env.name
             ),
-            serde_json::json!({ "env": env.name, "unfrozen": true }),
+            &serde_json::json!({ "env": env.name, "unfrozen": true }),
         );
     }
     Ok(was)
@@ -801,7 +801,7 @@ fn evidence(root: &Path, record: &Promotion) {
             record.gates.iter().filter(|g| g.ok).count(),
             record.gates.len()
         ),
-        serde_json::to_value(record).expect("serialises"),
+        &record,
     );
 }
 

@@ -4,8 +4,7 @@
 //! (`portfolio dr drill`, which measures real recoveries, is planned with the backup tool.)
 
 use std::fmt::Write as _;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -28,44 +27,19 @@ pub struct Row {
     pub last_drill: Option<String>,
 }
 
-fn last_drill(root: &Path, project: &str) -> Option<String> {
-    let mut newest: Option<String> = None;
-    for year in fs::read_dir(root.join("audits"))
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-    {
-        for c in fs::read_dir(year.path())
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-        {
-            for f in fs::read_dir(c.path())
-                .into_iter()
-                .flatten()
-                .filter_map(Result::ok)
-            {
-                let Ok(text) = fs::read_to_string(f.path()) else {
-                    continue;
-                };
-                let Ok(ev) = serde_json::from_str::<crate::audit::Evidence>(&text) else {
-                    continue;
-                };
-                if ev.source == "dr-drill"
-                    && ev.subject == project
-                    && newest.as_ref().is_none_or(|n| ev.at > *n)
-                {
-                    newest = Some(ev.at);
-                }
-            }
-        }
-    }
-    newest
+/// The newest `dr-drill` evidence about `project` among `evidence`.
+fn last_drill(evidence: &[crate::audit::Evidence], project: &str) -> Option<String> {
+    evidence
+        .iter()
+        .filter(|e| e.source == "dr-drill" && e.subject == project)
+        .map(|e| e.at.clone())
+        .max()
 }
 
 /// Every project that declares an RTO, RPO or state, most critical tier first.
 pub fn rows(catalog: &Catalog) -> Vec<Row> {
     let root = &catalog.root;
+    let evidence = crate::audit::all_evidence(root);
     let mut rows: Vec<Row> = catalog
         .projects
         .iter()
@@ -86,7 +60,7 @@ pub fn rows(catalog: &Catalog) -> Vec<Row> {
                     .join(&runbook)
                     .is_file()
                     .then(|| runbook.display().to_string()),
-                last_drill: last_drill(root, p.id()),
+                last_drill: last_drill(&evidence, p.id()),
             }
         })
         .collect();

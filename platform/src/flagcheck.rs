@@ -71,29 +71,18 @@ pub fn declared(catalog: &Catalog, today: NaiveDate) -> (Vec<Declared>, Vec<Diag
 const SOURCE_EXT: [&str; 7] = ["rs", "ts", "tsx", "js", "jsx", "py", "sh"];
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.filter_map(Result::ok) {
-        let p = e.path();
-        let name = e.file_name();
-        let name = name.to_string_lossy();
-        if p.is_dir() {
-            if !matches!(
-                name.as_ref(),
-                "target" | "node_modules" | "dist" | "fixtures"
-            ) && !name.starts_with('.')
-            {
-                walk(&p, out);
-            }
-        } else if p
+    let is_source = |name: &str| {
+        Path::new(name)
             .extension()
             .and_then(|x| x.to_str())
             .is_some_and(|x| SOURCE_EXT.contains(&x))
-        {
-            out.push(p);
-        }
-    }
+    };
+    crate::validate::collect_files(
+        dir,
+        &["target", "node_modules", "dist", "fixtures"],
+        &is_source,
+        out,
+    );
 }
 
 /// `flag("name")` references in the sources of projects and shared crates: name → places.

@@ -94,47 +94,24 @@ fn adrs(root: &Path, p: &Project) -> Vec<(String, String, String)> {
     out
 }
 
-/// Evidence of `source` about `project` within [from, to].
+/// How many of `evidence` are of `source` about `subject` within [from, to].
 fn evidence_count(
-    root: &Path,
+    evidence: &[crate::audit::Evidence],
     source: &str,
     subject: &str,
     from: NaiveDate,
     to: NaiveDate,
 ) -> usize {
-    let mut n = 0;
-    for year in from.year()..=to.year() {
-        let dir = root.join("audits").join(year.to_string());
-        for c in fs::read_dir(&dir)
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-        {
-            for f in fs::read_dir(c.path())
-                .into_iter()
-                .flatten()
-                .filter_map(Result::ok)
-            {
-                let Ok(text) = fs::read_to_string(f.path()) else {
-                    continue;
-                };
-                let Ok(ev) = serde_json::from_str::<crate::audit::Evidence>(&text) else {
-                    continue;
-                };
-                let day = ev
-                    .at
-                    .get(..10)
-                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-                if ev.source == source
-                    && ev.subject == subject
-                    && day.is_some_and(|d| d >= from && d <= to)
-                {
-                    n += 1;
-                }
-            }
-        }
-    }
-    n
+    evidence
+        .iter()
+        .filter(|ev| ev.source == source && ev.subject == subject)
+        .filter(|ev| {
+            ev.at
+                .get(..10)
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .is_some_and(|d| d >= from && d <= to)
+        })
+        .count()
 }
 
 /// Scorecards of every project at `today`.
@@ -143,6 +120,7 @@ pub fn scorecards(catalog: &Catalog, today: NaiveDate) -> Vec<Scorecard> {
     let (flags, _) = crate::flagcheck::declared(catalog, today);
     let (q_start, q_end) = quarter_bounds(&quarter_of(today)).expect("a valid quarter");
     let head = crate::git::commit_of(root, "HEAD").ok();
+    let evidence = crate::audit::all_evidence(root);
     let mut out = Vec::new();
     for p in &catalog.projects {
         let dir = root.join(&p.dir);
@@ -242,7 +220,7 @@ pub fn scorecards(catalog: &Catalog, today: NaiveDate) -> Vec<Scorecard> {
                 format!("expired: {}", expired.join(", "))
             },
         );
-        let drills = evidence_count(root, "dr-drill", p.id(), q_start, q_end);
+        let drills = evidence_count(&evidence, "dr-drill", p.id(), q_start, q_end);
         check(
             "gold",
             "dr-drill",
@@ -353,6 +331,7 @@ pub fn pack(catalog: &Catalog, quarter: &str) -> Result<Pack, String> {
     let today = crate::delivery::now().date_naive();
     let at = today.min(end).max(start);
     let cards = scorecards(catalog, at);
+    let evidence = crate::audit::all_evidence(&catalog.root);
     let mut levels: BTreeMap<String, usize> = BTreeMap::new();
     for c in &cards {
         *levels.entry(c.level.clone()).or_default() += 1;
@@ -374,7 +353,7 @@ pub fn pack(catalog: &Catalog, quarter: &str) -> Result<Pack, String> {
                 p.id().to_string(),
                 rto,
                 rpo,
-                evidence_count(root, "dr-drill", p.id(), start, end),
+                evidence_count(&evidence, "dr-drill", p.id(), start, end),
             ))
         })
         .collect();

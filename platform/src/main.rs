@@ -1241,7 +1241,7 @@ fn audit_cmd(root: &Path, cmd: portfolio::cli::AuditCmd) -> CmdResult {
                 "access-review",
                 "quarterly",
                 &format!("access review listing {} grant(s)", rows.len()),
-                serde_json::to_value(&rows).expect("serialises"),
+                &rows,
             );
             if json {
                 print_json(&rows);

@@ -422,7 +422,7 @@ pub fn write_release(root: &Path, release: &Release) -> Result<(), crate::delive
         "release",
         &release.tag,
         &format!("release {} of {}", release.tag, release.commit),
-        serde_json::to_value(release).expect("serialises"),
+        &release,
     );
     Ok(())
 }

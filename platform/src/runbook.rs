@@ -59,21 +59,12 @@ pub struct AlertRule {
 }
 
 fn rule_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-    {
-        let p = e.path();
-        let name = e.file_name().to_string_lossy().to_string();
-        if p.is_dir() {
-            if !matches!(name.as_str(), "target" | "node_modules") && !name.starts_with('.') {
-                rule_files(&p, out);
-            }
-        } else if name.ends_with(".rules.yml") || name.ends_with(".rules.yaml") {
-            out.push(p);
-        }
-    }
+    crate::validate::collect_files(
+        dir,
+        &["target", "node_modules"],
+        &|name| name.ends_with(".rules.yml") || name.ends_with(".rules.yaml"),
+        out,
+    );
 }
 
 /// Alert rules under `projects/`, each with the runbook its annotations name.

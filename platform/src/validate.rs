@@ -305,7 +305,12 @@ const SKIPPED_DIRS: [&str; 3] = ["target", "node_modules", "fixtures"];
 
 fn check_markdown_links(root: &Path, problems: &mut Vec<Diagnostic>) -> usize {
     let mut files = Vec::new();
-    collect_markdown(root, &mut files);
+    collect_files(
+        root,
+        &SKIPPED_DIRS,
+        &|name| name.ends_with(".md"),
+        &mut files,
+    );
     for file in &files {
         let Ok(src) = fs::read_to_string(file) else {
             continue;
@@ -328,7 +333,14 @@ fn check_markdown_links(root: &Path, problems: &mut Vec<Diagnostic>) -> usize {
     files.len()
 }
 
-fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Files under `dir` whose name `keep` accepts, skipping hidden folders and those named in
+/// `skip` (shared by the Markdown, feature-flag and alert-rule scans).
+pub fn collect_files(
+    dir: &Path,
+    skip: &[&str],
+    keep: &dyn Fn(&str) -> bool,
+    out: &mut Vec<PathBuf>,
+) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
@@ -337,10 +349,10 @@ fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) {
         let name = name.to_string_lossy();
         let Ok(ft) = entry.file_type() else { continue };
         if ft.is_dir() {
-            if !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_ref()) {
-                collect_markdown(&entry.path(), out);
+            if !name.starts_with('.') && !skip.contains(&name.as_ref()) {
+                collect_files(&entry.path(), skip, keep, out);
             }
-        } else if name.ends_with(".md") {
+        } else if keep(&name) {
             out.push(entry.path());
         }
     }

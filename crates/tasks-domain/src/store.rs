@@ -155,6 +155,9 @@ const PROJECT_COLUMNS: &str =
 
 const TASK_COLUMNS: &str = "id, project_id, title, description, status, priority, due_date, assignee_id, labels, position, version, created_at, updated_at, completed_at";
 
+/// `TASK_COLUMNS` qualified with the `t` alias, for joins.
+const T_TASK_COLUMNS: &str = "t.id, t.project_id, t.title, t.description, t.status, t.priority, t.due_date, t.assignee_id, t.labels, t.position, t.version, t.created_at, t.updated_at, t.completed_at";
+
 fn task_from(row: &AnyRow) -> Result<Task> {
     let due: Option<String> = row.try_get("due_date")?;
     let labels: String = row.try_get("labels")?;
@@ -1047,8 +1050,7 @@ impl Store {
             return Ok(task);
         }
         let row = sqlx::query(&format!(
-            "SELECT {} FROM tasks t JOIN members m ON m.project_id = t.project_id AND m.user_id = $2 WHERE t.id = $1",
-            TASK_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
+            "SELECT {T_TASK_COLUMNS} FROM tasks t JOIN members m ON m.project_id = t.project_id AND m.user_id = $2 WHERE t.id = $1"
         ))
         .bind(id.to_string())
         .bind(actor.to_string())
@@ -1534,6 +1536,12 @@ fn decode_cursor(cursor: &str) -> Option<(f64, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn qualified_task_columns_follow_the_column_list() {
+        let qualified: Vec<String> = TASK_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect();
+        assert_eq!(T_TASK_COLUMNS, qualified.join(", "));
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
