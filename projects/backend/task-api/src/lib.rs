@@ -284,3 +284,37 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+/// `task-api healthcheck`: GET `/healthz` on the instance listening on `addr` (`host:port`; a
+/// wildcard host is asked on loopback); `Ok` only on a 200 answer within three seconds. The
+/// container image's HEALTHCHECK and the Helm chart's `helm test` pod run it.
+pub async fn healthcheck(addr: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ask = async {
+        let mut target = tokio::net::lookup_host(addr)
+            .await?
+            .next()
+            .ok_or_else(|| std::io::Error::other("no address"))?;
+        if target.ip().is_unspecified() {
+            target.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        let mut stream = tokio::net::TcpStream::connect(target).await?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut head = vec![0u8; 64];
+        let n = stream.read(&mut head).await?;
+        Ok::<_, std::io::Error>(String::from_utf8_lossy(&head[..n]).into_owned())
+    };
+    let head = tokio::time::timeout(Duration::from_secs(3), ask)
+        .await
+        .with_context(|| format!("{addr}/healthz: no answer within 3 s"))?
+        .with_context(|| format!("asking {addr}/healthz"))?;
+    let status = head.lines().next().unwrap_or_default();
+    anyhow::ensure!(
+        status.split_whitespace().nth(1) == Some("200"),
+        "{addr}/healthz answered `{status}`"
+    );
+    Ok(())
+}

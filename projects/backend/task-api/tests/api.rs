@@ -681,3 +681,26 @@ fn feature_flags_of_the_environment_are_served_and_applied() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("flags.toml:2"), "{stderr}");
 }
+
+/// `task-api healthcheck` (the container image's HEALTHCHECK) succeeds against a running
+/// instance, also when the address is the wildcard `0.0.0.0`, and fails when nothing listens.
+#[test]
+fn healthcheck_command_probes_a_running_instance() {
+    let app = App::spawn("sqlite");
+    let port = app.base.rsplit(':').next().unwrap().to_string();
+    let probe = |addr: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_task-api"))
+            .arg("healthcheck")
+            .env("TASK_API_ADDR", addr)
+            .env("PORTFOLIO_DATA_DIR", app.data.path())
+            .output()
+            .unwrap()
+    };
+    assert!(probe(&format!("127.0.0.1:{port}")).status.success());
+    assert!(probe(&format!("0.0.0.0:{port}")).status.success());
+    assert!(probe(&format!("localhost:{port}")).status.success());
+    let closed = probe(&format!("127.0.0.1:{}", common::free_port()));
+    assert!(!closed.status.success());
+    let err = String::from_utf8_lossy(&closed.stderr);
+    assert!(err.contains("healthz"), "{err}");
+}
