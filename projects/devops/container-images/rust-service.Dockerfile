@@ -6,10 +6,11 @@
 #   builder  dependencies compiled first (cached layer, BuildKit cache mounts), then the service
 #   runtime  distroless cc (glibc + CA certificates), no shell, non-root, read-only friendly
 
-ARG RUST_IMAGE=rust:1.95-bookworm@sha256:6258907abe69656e41cd992e0b705cdcfabcbbe3db374f92ed2d47121282d4a1
-ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot@sha256:9dac0a79194e45a7da0158a9c6da57b217585af0786db3845d1f0ec1a0dd182f
+# Base images are pinned by digest (tag kept for readers); renew both with
+#   docker buildx imagetools inspect rust:1.95-bookworm
+#   docker buildx imagetools inspect gcr.io/distroless/cc-debian12:nonroot
 
-FROM ${RUST_IMAGE} AS chef
+FROM rust:1.95-bookworm@sha256:6258907abe69656e41cd992e0b705cdcfabcbbe3db374f92ed2d47121282d4a1 AS chef
 ARG CARGO_CHEF_VERSION=0.1.78
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     cargo install --locked cargo-chef --version "${CARGO_CHEF_VERSION}"
@@ -33,7 +34,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     && install -D -m 0755 "target/release/${PACKAGE}" /out/service \
     && install -d -m 0755 /out/data
 
-FROM ${RUNTIME_IMAGE} AS runtime
+FROM gcr.io/distroless/cc-debian12:nonroot@sha256:9dac0a79194e45a7da0158a9c6da57b217585af0786db3845d1f0ec1a0dd182f AS runtime
 ARG PACKAGE
 ARG PORT=8000
 ARG VERSION=dev
