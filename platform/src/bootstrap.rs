@@ -125,16 +125,7 @@ pub const TOOLS: &[Tool] = &[
         apt: None,
         cargo: None,
         always: false,
-        purpose: "IaC modules: fmt and validate",
-    },
-    Tool {
-        id: "helm",
-        probe: &["helm", "version", "--short"],
-        min: "3.13",
-        apt: None,
-        cargo: None,
-        always: false,
-        purpose: "Helm chart: lint, template, package",
+        purpose: "IaC modules: fmt (validate needs provider plugins, unreachable here)",
     },
 ];
 

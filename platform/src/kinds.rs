@@ -52,12 +52,14 @@ pub fn default_task(kind: Kind, task: TaskName) -> Option<&'static str> {
         (NpmPackage, Test) => Some("npm test"),
         (NpmPackage, Build) => Some("npm run build"),
         (TerraformModule, Lint) => Some("terraform fmt -check -recursive"),
-        (TerraformModule, Test) => {
-            Some("terraform init -backend=false -input=false && terraform validate")
-        }
-        (HelmChart, Lint) => Some("helm lint ."),
-        (HelmChart, Test) => Some("helm template . > /dev/null"),
-        (HelmChart, Build) => Some("helm package ."),
+        // Provider plugins cannot be downloaded here, so no `terraform validate`: fmt, the
+        // hcl-rs rules of crates/iac-checks, the README tables and checkov (see the script).
+        (TerraformModule, Test) => Some("bash ../../../scripts/iac/check-terraform.sh"),
+        // Helm's engine through tools/helm.py (PyPI helm-python-sdk): no helm binary needed.
+        (HelmChart, Lint) => Some("bash check.sh lint"),
+        (HelmChart, Test) => Some("bash check.sh"),
+        (HelmChart, Build) => Some("bash check.sh package ../../../target/charts"),
+        (ContainerImages, Lint | Test) => Some("bash check.sh"),
         _ => None,
     }
 }
@@ -70,8 +72,8 @@ pub fn default_tools(kind: Kind) -> &'static [&'static str] {
         RustCli | RustLambda => &["cargo", "cargo-deny", "cargo-cyclonedx"],
         RustLibrary => &["cargo"],
         NpmPackage => &["node", "npm", "chromium"],
-        TerraformModule => &["terraform"],
-        HelmChart => &["helm"],
+        TerraformModule => &["terraform", "python3", "cargo"],
+        HelmChart | ContainerImages => &["python3", "cargo"],
         _ => &[],
     }
 }
