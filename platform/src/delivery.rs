@@ -10,6 +10,12 @@
 //! `.portfolio/envs/<env>/src`, and starts its services there with `portfolio up --detach`:
 //! that copy has its own supervisor, logs and data folder (`.portfolio/` inside the worktree),
 //! and the environment's `[deploy.env]` (ports) and `port_offset` (readiness URLs).
+//!
+//! The helm target checks the commit out the same way, then runs `helm upgrade --install` of
+//! the `portfolio-service` chart for each service (values `services/<package>.yaml` and
+//! `values.<env>.yaml`, the image digest from the build's `docker buildx bake --metadata-file`
+//! output) in the environment's namespace and kube context, and verifies with `helm test`. The
+//! helm binary is not needed: `scripts/iac/helm.sh` runs Helm's engine from PyPI.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, OpenOptions};
@@ -73,9 +79,25 @@ pub struct Gates {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Deploy {
-    /// `local` (the supervisor, in a worktree), `helm` (planned) or `none`.
+    /// `local` (the supervisor, in a worktree), `helm` (the chart, on a cluster) or `none`.
     #[serde(default = "default_target")]
     pub target: String,
+    /// helm: the namespace of the releases.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// helm: the kubeconfig context (the current one when unset).
+    #[serde(default)]
+    pub kube_context: Option<String>,
+    /// helm: the image digests, a `docker buildx bake --metadata-file` output (relative to the
+    /// repository; one entry per bake target, named like the Cargo package).
+    #[serde(default)]
+    pub images: Option<String>,
+    /// helm: `client` renders and checks every release without touching a cluster.
+    #[serde(default)]
+    pub dry_run: Option<String>,
+    /// helm: the chart (relative to the repository).
+    #[serde(default = "default_chart")]
+    pub chart: String,
     /// Added to the port of every readiness URL of the copy.
     #[serde(default)]
     pub port_offset: u16,
@@ -91,10 +113,19 @@ fn default_target() -> String {
     "none".into()
 }
 
+fn default_chart() -> String {
+    "projects/orchestration/kubernetes-helm-chart".into()
+}
+
 impl Default for Deploy {
     fn default() -> Deploy {
         Deploy {
             target: default_target(),
+            namespace: None,
+            kube_context: None,
+            images: None,
+            dry_run: None,
+            chart: default_chart(),
             port_offset: 0,
             env: BTreeMap::new(),
             services: Vec::new(),
@@ -920,24 +951,7 @@ pub fn deploy(
             if wt.join(".portfolio/run/state.json").exists() {
                 portfolio_cmd(&wt, &["down"])?;
             }
-            if wt.join(".git").exists() {
-                git::run(&wt, &["checkout", "-q", "--detach", "--force", commit])?;
-            } else {
-                fs::create_dir_all(wt.parent().expect("parent"))?;
-                let _ = git::run(root, &["worktree", "prune"]);
-                git::run(
-                    root,
-                    &[
-                        "worktree",
-                        "add",
-                        "-q",
-                        "--detach",
-                        "--force",
-                        &wt.display().to_string(),
-                        commit,
-                    ],
-                )?;
-            }
+            checkout(root, &wt, commit)?;
             fs::create_dir_all(wt.join("env"))?;
             let mut local = String::from("# Written by `portfolio promote` from [deploy.env]\n");
             for (k, v) in &env.deploy.env {
@@ -949,10 +963,187 @@ pub fn deploy(
             portfolio_env_cmd(&wt, &args, env.deploy.port_offset)?;
             Ok(Some(wt))
         }
+        "helm" => {
+            let wt = worktree(root, &env.name);
+            let releases = helm_releases(root, env)?;
+            checkout(root, &wt, commit)?;
+            for r in &releases {
+                if progress {
+                    eprintln!(
+                        "deploy {} → {}: helm upgrade --install {} (namespace {})",
+                        short(commit),
+                        env.name,
+                        r.name,
+                        r.namespace
+                    );
+                }
+                let values = wt
+                    .join(&env.deploy.chart)
+                    .join("services")
+                    .join(format!("{}.yaml", r.name));
+                if !values.is_file() {
+                    return Err(DeliveryError::Refused(format!(
+                        "{}: the chart at {} has no values for {} ({})",
+                        env.name,
+                        short(commit),
+                        r.name,
+                        crate::diag::relative(&wt, &values).display()
+                    )));
+                }
+                let env_values = wt
+                    .join(&env.deploy.chart)
+                    .join(format!("values.{}.yaml", env.name));
+                let mut args: Vec<String> = vec![
+                    "upgrade".into(),
+                    "--install".into(),
+                    r.name.clone(),
+                    wt.join(&env.deploy.chart).display().to_string(),
+                    "-n".into(),
+                    r.namespace.clone(),
+                    "-f".into(),
+                    values.display().to_string(),
+                ];
+                if env_values.is_file() {
+                    args.extend(["-f".into(), env_values.display().to_string()]);
+                }
+                args.extend(["--set".into(), format!("image.digest={}", r.digest)]);
+                match env.deploy.dry_run.as_deref() {
+                    Some(mode) => args.extend(["--dry-run".into(), mode.into()]),
+                    None => args.extend(["--wait".into(), "--timeout".into(), "300".into()]),
+                }
+                helm(&wt, env, args)?;
+            }
+            Ok(Some(wt))
+        }
         other => Err(DeliveryError::Refused(format!(
-            "deploy target `{other}` of {} is not built yet (targets: local, none)",
+            "deploy target `{other}` of {} is unknown (targets: local, helm, none)",
             env.name
         ))),
+    }
+}
+
+/// Checks `commit` out into the environment's worktree (created on first use).
+fn checkout(root: &Path, wt: &Path, commit: &str) -> Result<(), DeliveryError> {
+    if wt.join(".git").exists() {
+        git::run(wt, &["checkout", "-q", "--detach", "--force", commit])?;
+    } else {
+        fs::create_dir_all(wt.parent().expect("parent"))?;
+        let _ = git::run(root, &["worktree", "prune"]);
+        git::run(
+            root,
+            &[
+                "worktree",
+                "add",
+                "-q",
+                "--detach",
+                "--force",
+                &wt.display().to_string(),
+                commit,
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// One Helm release of the helm target.
+#[derive(Debug, Clone)]
+pub struct Release {
+    /// The release, named like the service's Cargo package (and its bake target).
+    pub name: String,
+    pub namespace: String,
+    pub digest: String,
+}
+
+/// The releases of a helm environment: one per service, with the digest of its image.
+pub fn helm_releases(root: &Path, env: &Environment) -> Result<Vec<Release>, DeliveryError> {
+    let cfg = |message: String| DeliveryError::Config {
+        path: format!("environments/{}.toml", env.name),
+        message,
+    };
+    let namespace = env
+        .deploy
+        .namespace
+        .clone()
+        .ok_or_else(|| cfg("[deploy] target `helm` needs `namespace`".into()))?;
+    if env.deploy.services.is_empty() {
+        return Err(cfg("[deploy] target `helm` needs `services`".into()));
+    }
+    if let Some(mode) = &env.deploy.dry_run
+        && mode != "client"
+    {
+        return Err(cfg(format!(
+            "[deploy] dry_run `{mode}`: only `client` is known"
+        )));
+    }
+    let images_rel = env.deploy.images.clone().ok_or_else(|| {
+        cfg(
+            "[deploy] target `helm` needs `images` (docker buildx bake --metadata-file output)"
+                .into(),
+        )
+    })?;
+    let images_path = root.join(&images_rel);
+    let text = fs::read_to_string(&images_path).map_err(|e| {
+        DeliveryError::Refused(format!(
+            "{}: image digests {images_rel}: {e} (write it with `docker buildx bake --metadata-file {images_rel}`)",
+            env.name
+        ))
+    })?;
+    let images: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| DeliveryError::Refused(format!("{images_rel}: not JSON: {e}")))?;
+    let (catalog, _) =
+        crate::catalog::Catalog::load(root).map_err(|e| DeliveryError::Refused(e.to_string()))?;
+    let mut out = Vec::new();
+    for id in &env.deploy.services {
+        let p = catalog
+            .projects
+            .iter()
+            .find(|p| p.id() == id)
+            .ok_or_else(|| cfg(format!("[deploy] services: unknown project `{id}`")))?;
+        let name = p.manifest.package().to_string();
+        let digest = images
+            .get(&name)
+            .and_then(|t| t.get("containerimage.digest"))
+            .and_then(|d| d.as_str())
+            .filter(|d| {
+                d.len() == 71
+                    && d.starts_with("sha256:")
+                    && d[7..].bytes().all(|b| b.is_ascii_hexdigit())
+            })
+            .ok_or_else(|| {
+                DeliveryError::Refused(format!(
+                    "{images_rel}: no sha256 `containerimage.digest` for the bake target `{name}` ({id})"
+                ))
+            })?;
+        out.push(Release {
+            name,
+            namespace: namespace.clone(),
+            digest: digest.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Runs `scripts/iac/helm.sh` of the worktree with the environment's kube context.
+fn helm(wt: &Path, env: &Environment, mut args: Vec<String>) -> Result<String, DeliveryError> {
+    if let Some(ctx) = &env.deploy.kube_context {
+        args.extend(["--kube-context".into(), ctx.clone()]);
+    }
+    let out = Command::new("bash")
+        .arg(wt.join("scripts/iac/helm.sh"))
+        .args(&args)
+        .current_dir(wt)
+        .output()?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(DeliveryError::Refused(format!(
+            "{}: `helm {}` failed: {}",
+            env.name,
+            args.iter().take(3).cloned().collect::<Vec<_>>().join(" "),
+            text.trim()
+        )))
     }
 }
 
@@ -984,6 +1175,9 @@ fn portfolio_env_cmd(root: &Path, args: &[&str], offset: u16) -> Result<String, 
 /// The `verify` stage: every service of the copy healthy, then each project's `verify` step
 /// (a synthetic user journey) when it has one.
 pub fn verify(worktree: &Path, env: &Environment) -> Result<Vec<String>, DeliveryError> {
+    if env.deploy.target == "helm" {
+        return verify_helm(worktree, env);
+    }
     let status = crate::supervisor::status(worktree);
     if !status.running {
         return Err(DeliveryError::Refused(format!(
@@ -1033,6 +1227,46 @@ pub fn verify(worktree: &Path, env: &Environment) -> Result<Vec<String>, Deliver
             )));
         }
         lines.push(format!("verified {} (`{cmd}`)", p.id()));
+    }
+    Ok(lines)
+}
+
+/// The helm target's verification: `helm test` of every release (the chart's smoke pod), or,
+/// for a client-side dry run, what was rendered.
+fn verify_helm(worktree: &Path, env: &Environment) -> Result<Vec<String>, DeliveryError> {
+    // The main clone holds the image digests; the worktree shares its git directory.
+    let common = git::run(
+        worktree,
+        &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+    )?;
+    let root = Path::new(common.trim())
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| worktree.to_path_buf());
+    let releases = helm_releases(&root, env)?;
+    let mut lines = Vec::new();
+    for r in releases {
+        if env.deploy.dry_run.is_some() {
+            lines.push(format!(
+                "rendered {} for namespace {} (dry run: no cluster contacted, nothing tested)",
+                r.name, r.namespace
+            ));
+            continue;
+        }
+        helm(
+            worktree,
+            env,
+            vec![
+                "test".into(),
+                r.name.clone(),
+                "-n".into(),
+                r.namespace.clone(),
+            ],
+        )?;
+        lines.push(format!(
+            "helm test {} (namespace {}): passed",
+            r.name, r.namespace
+        ));
     }
     Ok(lines)
 }

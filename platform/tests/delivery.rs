@@ -672,3 +672,71 @@ fn delivery_operations_of_one_clone_wait_for_each_other() {
     holder.wait().unwrap();
     assert_eq!(repo.branch("dev"), repo.git(&["rev-parse", "HEAD"]));
 }
+
+/// The helm deploy target with the real chart and Helm's engine: refused without image digests,
+/// a client-side dry run renders every service's release, and a real deploy without a cluster
+/// fails with Helm's own message (no cluster runs on the build machines).
+#[test]
+fn helm_target_renders_releases_and_needs_digests_and_a_cluster() {
+    let repo = Repo::new();
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let chart = "projects/orchestration/kubernetes-helm-chart";
+    copy_dir(&real.join(chart), &repo.path().join(chart));
+    fs::create_dir_all(repo.path().join("scripts/iac")).unwrap();
+    for f in ["tools.sh", "helm.sh", "requirements.lock"] {
+        fs::copy(
+            real.join("scripts/iac").join(f),
+            repo.path().join("scripts/iac").join(f),
+        )
+        .unwrap();
+    }
+    fs::write(
+        repo.path().join(chart).join("services/web.yaml"),
+        "service: web\nimage:\n  repository: ghcr.io/example/web\nport: 8080\n",
+    )
+    .unwrap();
+    let env = "branch = \"review\"\nsource = \"work\"\n\n[deploy]\ntarget = \"helm\"\nnamespace = \"portfolio-review\"\nservices = [\"svc/web\"]\nimages = \"images.json\"\n";
+    fs::write(
+        repo.path().join("environments/review.toml"),
+        format!("{env}dry_run = \"client\"\n"),
+    )
+    .unwrap();
+    repo.commit_all("feat(web): a helm environment (#2)", ALICE);
+    let fails = || {
+        let out = repo.run(ALICE, IN_WINDOW, &["ci", "deploy", "--env", "review"]);
+        assert!(!out.status.success(), "{}", text(&out));
+        text(&out)
+    };
+
+    let missing = fails();
+    assert!(
+        missing.contains("images.json") && missing.contains("--metadata-file"),
+        "{missing}"
+    );
+    fs::write(
+        repo.path().join("images.json"),
+        r#"{"web": {"containerimage.digest": "latest"}}"#,
+    )
+    .unwrap();
+    let tag = fails();
+    assert!(tag.contains("no sha256") && tag.contains("`web`"), "{tag}");
+
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    fs::write(
+        repo.path().join("images.json"),
+        format!(r#"{{"web": {{"containerimage.digest": "{digest}"}}}}"#),
+    )
+    .unwrap();
+    let out = repo.ok(ALICE, &["ci", "deploy", "--env", "review"]);
+    assert!(
+        out.contains("helm upgrade --install web (namespace portfolio-review)")
+            && out.contains("rendered web for namespace portfolio-review"),
+        "{out}"
+    );
+
+    // Not a dry run: Helm itself reports that no cluster answers.
+    fs::write(repo.path().join("environments/review.toml"), env).unwrap();
+    repo.commit_all("chore(web): deploy for real (#3)", ALICE);
+    let real_deploy = fails();
+    assert!(real_deploy.contains("cluster unreachable"), "{real_deploy}");
+}

@@ -117,7 +117,8 @@ def main(argv: list[str]) -> int:
     up.add_argument("--timeout", type=int, default=300, metavar="SECONDS")
     up.add_argument("--dry-run", choices=["client", "server"])
     values_flags(up)
-    cluster_flags(up)
+    up.add_argument("--kube-context")
+    up.add_argument("-n", "--namespace", default="default")
 
     rb = sub.add_parser("rollback", help="roll a release back (to REVISION, else the previous)")
     rb.add_argument("name")
@@ -155,13 +156,19 @@ def main(argv: list[str]) -> int:
         elif args.cmd == "upgrade":
             values = user_values(args.values, args.set)
             with config(args) as cfg:
-                names = {r["name"] for r in cfg.list()} if args.install else set()
+                # A client-side dry run never contacts the cluster: render as an install.
+                if args.dry_run == "client":
+                    names = set()
+                else:
+                    names = {r["name"] for r in cfg.list()} if args.install else set()
                 wait = "watcher" if args.wait else None
                 if args.install and args.name not in names:
                     rel = cfg.install(args.chart, args.name, values, namespace=args.namespace, timeout=args.timeout, wait=wait, dry_run=args.dry_run, rollback_on_failure=args.wait)
                 else:
                     rel = cfg.upgrade(args.chart, args.name, values, namespace=args.namespace, timeout=args.timeout, wait=wait, dry_run=args.dry_run, rollback_on_failure=args.wait)
-                print(json.dumps({k: rel.get(k) for k in ("name", "namespace", "version", "info")}, indent=2, default=str))
+                summary = {k: rel.get(k) for k in ("name", "namespace", "revision", "status", "chart_version")}
+                summary["manifest_bytes"] = len(rel.get("manifest") or "")
+                print(json.dumps(summary, indent=2, default=str))
         elif args.cmd == "rollback":
             with config(args) as cfg:
                 cfg.rollback(args.name, revision=args.revision)
