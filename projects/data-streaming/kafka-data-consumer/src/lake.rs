@@ -1,0 +1,262 @@
+//! The lake's bronze table, `bronze/task_events`: every valid (masked) event as received,
+//! partitioned by the event's date, written with the `deltalake` crate.
+//!
+//! Exactly once: each commit carries a Delta application transaction per Kafka partition
+//! (`txn` action: app id `<group>/<topic>/<partition>`, version = the last offset written). On
+//! start the consumer seeks every partition past the version recorded in the table, so messages
+//! redelivered after a crash between the lake commit and the Kafka offset commit are skipped;
+//! event ids already in the table are skipped too (a producer may publish an event twice).
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use deltalake::arrow::array::{
+    ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
+use deltalake::arrow::datatypes::{DataType as ArrowType, Field, Schema, TimeUnit};
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::kernel::{DataType, PrimitiveType, StructField, Transaction};
+use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use deltalake::{DeltaTable, DeltaTableError};
+use url::Url;
+
+/// One row of `bronze/task_events`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BronzeRow {
+    pub event_id: String,
+    pub event_type: String,
+    pub source: String,
+    pub subject: Option<String>,
+    pub time: DateTime<Utc>,
+    pub project_id: String,
+    /// The masked CloudEvents JSON.
+    pub event: String,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+/// The table's location under the lake root (a folder or an `s3://` URL).
+pub fn table_url(lake: &str, table: &str) -> anyhow::Result<Url> {
+    let joined = format!("{}/{table}", lake.trim_end_matches('/'));
+    if joined.contains("://") {
+        return Url::parse(&joined).map_err(|e| anyhow::anyhow!("LAKE_URL `{lake}`: {e}"));
+    }
+    let path = std::path::Path::new(&joined);
+    std::fs::create_dir_all(path).map_err(|e| anyhow::anyhow!("creating {joined}: {e}"))?;
+    let abs = path.canonicalize()?;
+    Url::from_directory_path(&abs).map_err(|_| anyhow::anyhow!("{} is not a folder", abs.display()))
+}
+
+fn arrow_schema() -> Arc<Schema> {
+    let ts = ArrowType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    Arc::new(Schema::new(vec![
+        Field::new("event_id", ArrowType::Utf8, false),
+        Field::new("type", ArrowType::Utf8, false),
+        Field::new("source", ArrowType::Utf8, false),
+        Field::new("subject", ArrowType::Utf8, true),
+        Field::new("time", ts.clone(), false),
+        Field::new("project_id", ArrowType::Utf8, false),
+        Field::new("event", ArrowType::Utf8, false),
+        Field::new("kafka_topic", ArrowType::Utf8, false),
+        Field::new("kafka_partition", ArrowType::Int32, false),
+        Field::new("kafka_offset", ArrowType::Int64, false),
+        Field::new("ingested_at", ts, false),
+        Field::new("date", ArrowType::Utf8, false),
+    ]))
+}
+
+fn delta_columns() -> Vec<StructField> {
+    let s = |n: &str, nullable| {
+        StructField::new(n, DataType::Primitive(PrimitiveType::String), nullable)
+    };
+    vec![
+        s("event_id", false),
+        s("type", false),
+        s("source", false),
+        s("subject", true),
+        StructField::new("time", DataType::Primitive(PrimitiveType::Timestamp), false),
+        s("project_id", false),
+        s("event", false),
+        s("kafka_topic", false),
+        StructField::new(
+            "kafka_partition",
+            DataType::Primitive(PrimitiveType::Integer),
+            false,
+        ),
+        StructField::new(
+            "kafka_offset",
+            DataType::Primitive(PrimitiveType::Long),
+            false,
+        ),
+        StructField::new(
+            "ingested_at",
+            DataType::Primitive(PrimitiveType::Timestamp),
+            false,
+        ),
+        s("date", false),
+    ]
+}
+
+/// Opens `bronze/task_events` under `lake`, creating it on first use.
+pub async fn open_bronze(lake: &str) -> anyhow::Result<DeltaTable> {
+    let url = table_url(lake, "bronze/task_events")?;
+    let table = DeltaTable::try_from_url(url.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("opening {url}: {e}"))?;
+    if table.version().is_some() {
+        return Ok(table);
+    }
+    table
+        .create()
+        .with_table_name("task_events")
+        .with_comment("Every valid events.tasks event as received (PII masked), by event date")
+        .with_columns(delta_columns())
+        .with_partition_columns(["date"])
+        .await
+        .map_err(|e| anyhow::anyhow!("creating {url}: {e}"))
+}
+
+/// The application-transaction id of one Kafka partition.
+pub fn app_id(group: &str, topic: &str, partition: i32) -> String {
+    format!("{group}/{topic}/{partition}")
+}
+
+/// The last offset the table holds for each partition (from its `txn` actions).
+pub async fn committed_offsets(
+    table: &DeltaTable,
+    group: &str,
+    topic: &str,
+    partitions: &[i32],
+) -> anyhow::Result<BTreeMap<i32, i64>> {
+    let mut out = BTreeMap::new();
+    let snapshot = table.snapshot()?;
+    let store = table.log_store();
+    for p in partitions {
+        if let Some(v) = snapshot
+            .transaction_version(store.as_ref(), app_id(group, topic, *p))
+            .await?
+        {
+            out.insert(*p, v);
+        }
+    }
+    Ok(out)
+}
+
+/// Every event id in the table (read from its Parquet files), to skip duplicates.
+pub fn event_ids(table: &DeltaTable) -> anyhow::Result<HashSet<String>> {
+    Ok(event_id_list(table)?.into_iter().collect())
+}
+
+/// Every row's event id, duplicates kept (the tests count them).
+pub fn event_id_list(table: &DeltaTable) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for batch in read_columns(table, &["event_id"])? {
+        let col = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| anyhow::anyhow!("event_id is not a string column"))?;
+        ids.extend(col.iter().flatten().map(str::to_string));
+    }
+    Ok(ids)
+}
+
+/// The named columns of every live file of a local table, as Arrow batches.
+pub fn read_columns(table: &DeltaTable, columns: &[&str]) -> anyhow::Result<Vec<RecordBatch>> {
+    use deltalake::parquet::arrow::ProjectionMask;
+    use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let mut out = Vec::new();
+    if table.version().is_none() {
+        return Ok(out);
+    }
+    for uri in table.get_file_uris()? {
+        let path = match Url::parse(&uri) {
+            Ok(u) if u.scheme() == "file" => u
+                .to_file_path()
+                .map_err(|_| anyhow::anyhow!("bad file URI {uri}"))?,
+            Ok(u) => anyhow::bail!("reading event ids from {u} is only built for local lakes"),
+            Err(_) => std::path::PathBuf::from(&uri),
+        };
+        let file = std::fs::File::open(&path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+        let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+        for batch in builder.with_projection(mask).build()? {
+            // Projection keeps the file's column order: put them in the order asked for.
+            let batch = batch?;
+            let schema = batch.schema();
+            let ordered: Vec<ArrayRef> = columns
+                .iter()
+                .map(|c| {
+                    schema
+                        .index_of(c)
+                        .map(|i| batch.column(i).clone())
+                        .map_err(|_| anyhow::anyhow!("{}: no column {c}", path.display()))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let fields: Vec<Field> = columns
+                .iter()
+                .map(|c| schema.field_with_name(c).cloned().expect("checked"))
+                .collect();
+            out.push(RecordBatch::try_new(
+                Arc::new(Schema::new(fields)),
+                ordered,
+            )?);
+        }
+    }
+    Ok(out)
+}
+
+/// Appends `rows` in one commit that also records `offsets` (partition → last offset).
+pub async fn append(
+    table: &mut DeltaTable,
+    rows: &[BronzeRow],
+    group: &str,
+    topic: &str,
+    offsets: &BTreeMap<i32, i64>,
+) -> Result<(), DeltaTableError> {
+    let now = Utc::now().timestamp_micros();
+    let col = |f: &dyn Fn(&BronzeRow) -> String| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        col(&|r| r.event_id.clone()),
+        col(&|r| r.event_type.clone()),
+        col(&|r| r.source.clone()),
+        Arc::new(StringArray::from_iter(
+            rows.iter().map(|r| r.subject.clone()),
+        )),
+        Arc::new(
+            TimestampMicrosecondArray::from_iter_values(
+                rows.iter().map(|r| r.time.timestamp_micros()),
+            )
+            .with_timezone("UTC"),
+        ),
+        col(&|r| r.project_id.clone()),
+        col(&|r| r.event.clone()),
+        col(&|r| r.topic.clone()),
+        Arc::new(Int32Array::from_iter_values(
+            rows.iter().map(|r| r.partition),
+        )),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.offset))),
+        Arc::new(
+            TimestampMicrosecondArray::from_iter_values(rows.iter().map(|_| now))
+                .with_timezone("UTC"),
+        ),
+        col(&|r| r.time.format("%Y-%m-%d").to_string()),
+    ];
+    let batch = RecordBatch::try_new(arrow_schema(), columns)?;
+    let txns = offsets
+        .iter()
+        .map(|(p, o)| Transaction::new(app_id(group, topic, *p), *o))
+        .collect();
+    let mut writer = RecordBatchWriter::for_table(table)?
+        .with_commit_properties(CommitProperties::default().with_application_transactions(txns));
+    if !rows.is_empty() {
+        writer.write(batch).await?;
+    }
+    writer.flush_and_commit(table).await?;
+    Ok(())
+}
