@@ -20,7 +20,7 @@ variable "CREATED" {
 }
 
 group "default" {
-  targets = ["task-api", "kafka-broker"]
+  targets = ["task-api", "kafka-broker", "kafka-data-consumer"]
 }
 
 target "_service" {
@@ -58,4 +58,14 @@ target "kafka-broker" {
     PORT    = "9092"
   }
   tags = ["${REGISTRY}/kafka-broker:${VERSION}"]
+}
+
+target "kafka-data-consumer" {
+  inherits = ["_service"]
+  target   = "kafka-data-consumer"
+  args = {
+    PACKAGE = "kafka-data-consumer"
+    PORT    = "9201"
+  }
+  tags = ["${REGISTRY}/kafka-data-consumer:${VERSION}"]
 }

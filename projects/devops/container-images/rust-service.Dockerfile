@@ -73,3 +73,10 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
 FROM runtime AS kafka-broker
 ENV KAFKA_BROKER_LISTEN=0.0.0.0:9092
 HEALTHCHECK NONE
+
+# The stream consumer: the lake under the data volume, health and metrics on 9201. Kubernetes
+# probes /healthz and /readyz over HTTP; the binary has no probe subcommand, so no HEALTHCHECK.
+FROM runtime AS kafka-data-consumer
+ENV LAKE_URL=/data/lake \
+    CONSUMER_LISTEN=0.0.0.0:9201
+HEALTHCHECK NONE
