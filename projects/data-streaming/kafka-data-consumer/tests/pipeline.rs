@@ -357,6 +357,35 @@ fn valid_events_land_once_faults_are_dead_lettered_and_pii_is_masked() {
         assert_eq!(headers["dlq.offset"], letter.offset.to_string());
     }
 
+    // A second engine (PyPI deltalake for the log, pyarrow for the Parquet) reads both tables.
+    let out = Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tools/read-lake.sh"))
+        .arg(case.lake.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(read["bronze"]["rows"], valid.len(), "{read}");
+    assert_eq!(read["bronze"]["unique_event_ids"], valid.len(), "{read}");
+    let columns = read["bronze"]["columns"].to_string();
+    for c in ["event_id", "type", "time", "event", "kafka_offset", "date"] {
+        assert!(columns.contains(&format!("\"{c}\"")), "{c} in {columns}");
+    }
+    assert_eq!(read["silver"]["rows"], tasks.len(), "{read}");
+    let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
+    for (status, _) in tasks.values() {
+        *statuses.entry(status.clone()).or_default() += 1;
+    }
+    assert_eq!(
+        read["silver"]["statuses"],
+        serde_json::json!(statuses),
+        "{read}"
+    );
+
     // Replay: a dry run counts, a real one re-drives one kind to the original topic.
     let replay = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_kafka-data-consumer"))
