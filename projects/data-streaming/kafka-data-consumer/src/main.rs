@@ -292,12 +292,17 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Pushes the metrics to a Prometheus Pushgateway every 15 s.
+/// Pushes the metrics to a Prometheus Pushgateway every `PUSHGATEWAY_INTERVAL_SECS` (15 s).
 async fn push_metrics(url: String, telemetry: telemetry::Telemetry) {
     let target = format!(
         "{}/metrics/job/kafka-data-consumer",
         url.trim_end_matches('/')
     );
+    let every = std::env::var("PUSHGATEWAY_INTERVAL_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(15)
+        .max(1);
     loop {
         let body = telemetry.render();
         let t = target.clone();
@@ -310,7 +315,7 @@ async fn push_metrics(url: String, telemetry: telemetry::Telemetry) {
         if let Ok(Err(e)) = result {
             tracing::warn!(error = %e, "pushing metrics to {target}");
         }
-        tokio::time::sleep(Duration::from_secs(15)).await;
+        tokio::time::sleep(Duration::from_secs(every)).await;
     }
 }
 

@@ -119,7 +119,12 @@ impl Case {
     }
 
     fn consumer(&self, port: u16) -> Child {
+        self.consumer_with(port, &[])
+    }
+
+    fn consumer_with(&self, port: u16, env: &[(&str, &str)]) -> Child {
         Command::new(env!("CARGO_BIN_EXE_kafka-data-consumer"))
+            .envs(env.iter().copied())
             .args([
                 "--topic",
                 &self.topic,
@@ -474,4 +479,71 @@ fn kill_9_mid_stream_loses_and_duplicates_nothing() {
     let unique: HashSet<String> = ids.iter().cloned().collect();
     assert_eq!(ids.len(), unique.len(), "duplicates after crashes");
     assert_eq!(unique, valid);
+}
+
+/// With `PUSHGATEWAY_URL` the consumer PUTs its metrics to the gateway's job path.
+#[test]
+fn metrics_are_pushed_to_the_pushgateway() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let gateway = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", gateway.local_addr().unwrap());
+    let case = Case::new();
+    case.produce("steady", 200, 2000);
+    let port = free_port();
+    let mut consumer = case.consumer_with(
+        port,
+        &[
+            ("PUSHGATEWAY_URL", &url),
+            ("PUSHGATEWAY_INTERVAL_SECS", "1"),
+        ],
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in gateway.incoming() {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                if h.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .unwrap();
+            if tx
+                .send((request_line, String::from_utf8_lossy(&body).into_owned()))
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    let end = Instant::now() + Duration::from_secs(60);
+    let mut seen = None;
+    while Instant::now() < end {
+        if let Ok((line, body)) = rx.recv_timeout(Duration::from_secs(5))
+            && body.contains("consumer_events_total")
+        {
+            seen = Some((line, body));
+            break;
+        }
+    }
+    consumer.kill().unwrap();
+    consumer.wait().unwrap();
+    let (line, body) = seen.expect("a push with the consumer's counters");
+    assert!(
+        line.starts_with("PUT /metrics/job/kafka-data-consumer "),
+        "{line}"
+    );
+    assert!(body.contains("result=\"valid\""), "{body}");
 }
