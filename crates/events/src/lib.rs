@@ -357,10 +357,31 @@ impl DeadLetter {
         key: Option<&[u8]>,
         payload: &[u8],
     ) -> DeadLetter {
+        DeadLetter::with_reason(
+            error.kind(),
+            &error.to_string(),
+            topic,
+            partition,
+            offset,
+            key,
+            payload,
+        )
+    }
+
+    /// A dead letter for any other reason (a sink that would not take the message, say).
+    pub fn with_reason(
+        kind: &str,
+        reason: &str,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        key: Option<&[u8]>,
+        payload: &[u8],
+    ) -> DeadLetter {
         let cut = &payload[..payload.len().min(Self::MAX_PAYLOAD)];
         DeadLetter {
-            kind: error.kind().into(),
-            reason: error.to_string(),
+            kind: kind.into(),
+            reason: reason.into(),
             topic: topic.into(),
             partition,
             offset,

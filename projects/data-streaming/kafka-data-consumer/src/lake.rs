@@ -7,7 +7,7 @@
 //! redelivered after a crash between the lake commit and the Kafka offset commit are skipped;
 //! event ids already in the table are skipped too (a producer may publish an event twice).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -142,11 +142,6 @@ pub async fn committed_offsets(
         }
     }
     Ok(out)
-}
-
-/// Every event id in the table (read from its Parquet files), to skip duplicates.
-pub fn event_ids(table: &DeltaTable) -> anyhow::Result<HashSet<String>> {
-    Ok(event_id_list(table)?.into_iter().collect())
 }
 
 /// Every row's event id, duplicates kept (the tests count them).

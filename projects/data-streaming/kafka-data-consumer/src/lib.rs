@@ -118,19 +118,15 @@ struct Dead {
 
 fn dead_letter(d: &Dead) -> (Vec<u8>, OwnedHeaders) {
     let m = &d.msg;
-    let letter = events::DeadLetter {
-        kind: d.kind.clone(),
-        reason: d.reason.clone(),
-        topic: m.topic().to_string(),
-        partition: m.partition(),
-        offset: m.offset(),
-        key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-        payload: {
-            let p = m.payload().unwrap_or_default();
-            String::from_utf8_lossy(&p[..p.len().min(events::DeadLetter::MAX_PAYLOAD)]).into_owned()
-        },
-        failed_at: chrono::Utc::now(),
-    };
+    let letter = events::DeadLetter::with_reason(
+        &d.kind,
+        &d.reason,
+        m.topic(),
+        m.partition(),
+        m.offset(),
+        m.key(),
+        m.payload().unwrap_or_default(),
+    );
     let partition = m.partition().to_string();
     let offset = m.offset().to_string();
     let headers = OwnedHeaders::new()
@@ -219,8 +215,10 @@ pub async fn run(
     stats: Arc<Stats>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let mut bronze = lake::open_bronze(&settings.lake).await?;
-    let mut seen: HashSet<String> = lake::event_ids(&bronze)?;
+    let bronze = lake::open_bronze(&settings.lake).await?;
+    // One pass over bronze on start: the event ids seen, and silver rebuilt from the events.
+    let (mut tasks, seen) = silver::rebuild(&bronze)?;
+    let contract = events::Contract::new();
     let mut cfg = client(&settings);
     cfg.set("group.id", &settings.group)
         .set("enable.auto.commit", "false")
@@ -241,14 +239,18 @@ pub async fn run(
             .map(|t| t.partitions().iter().map(|p| p.id()).collect())
             .unwrap_or_default()
     };
-    let mut in_lake =
+    let in_lake =
         lake::committed_offsets(&bronze, &settings.group, &settings.topic, &partitions).await?;
     let mut silver_table = silver::open_silver(&settings.lake).await?;
     // Silver is derived from bronze: rebuilt on start, then kept up to date.
-    let mut tasks = silver::rebuild(&bronze)?;
     tasks.dirty = true;
     let mut last_silver = Instant::now() - settings.silver_interval;
     tracing::info!(events = seen.len(), tasks = tasks.tasks.len(), offsets = ?in_lake, "lake opened");
+    let mut bronze = Bronze {
+        table: bronze,
+        seen,
+        in_lake,
+    };
     stats.ready.store(true, Ordering::SeqCst);
     let mut last_lag = Instant::now() - Duration::from_secs(60);
 
@@ -296,16 +298,7 @@ pub async fn run(
             continue;
         }
         let started = Instant::now();
-        let landed = process(
-            &settings,
-            &stats,
-            &producer,
-            &mut bronze,
-            &mut seen,
-            &mut in_lake,
-            &batch,
-        )
-        .await?;
+        let landed = process(&settings, &contract, &stats, &producer, &mut bronze, &batch).await?;
         for e in &landed {
             tasks.apply(e);
         }
@@ -351,16 +344,22 @@ fn report_lag(consumer: &StreamConsumer, topic: &str) {
     }
 }
 
+/// `bronze/task_events` and what the consumer knows of it: the event ids it holds and the last
+/// offset it holds per partition.
+struct Bronze {
+    table: deltalake::DeltaTable,
+    seen: HashSet<String>,
+    in_lake: BTreeMap<i32, i64>,
+}
+
 async fn process(
     settings: &Settings,
+    contract: &events::Contract,
     stats: &Stats,
     producer: &FutureProducer,
-    bronze: &mut deltalake::DeltaTable,
-    seen: &mut HashSet<String>,
-    in_lake: &mut BTreeMap<i32, i64>,
+    bronze: &mut Bronze,
     batch: &[OwnedMessage],
 ) -> anyhow::Result<Vec<events::Event>> {
-    let contract = events::Contract::new();
     let mut landed = Vec::new();
     let mut rows: Vec<BronzeRow> = Vec::new();
     let mut forward = Vec::new();
@@ -369,7 +368,7 @@ async fn process(
     let mut batch_ids = HashSet::new();
     for m in batch {
         let p = m.partition();
-        if in_lake.get(&p).is_some_and(|o| m.offset() <= *o) {
+        if bronze.in_lake.get(&p).is_some_and(|o| m.offset() <= *o) {
             // Already in the lake: redelivered after a crash between the lake commit and the
             // Kafka offset commit.
             stats.redelivered.fetch_add(1, Ordering::Relaxed);
@@ -385,7 +384,7 @@ async fn process(
                 msg: m.clone(),
             }),
             Ok(event) => {
-                if seen.contains(&event.id) || !batch_ids.insert(event.id.clone()) {
+                if bronze.seen.contains(&event.id) || !batch_ids.insert(event.id.clone()) {
                     stats.duplicates.fetch_add(1, Ordering::Relaxed);
                     metrics::counter!("consumer_events_total", "result" => "duplicate")
                         .increment(1);
@@ -438,16 +437,22 @@ async fn process(
         let mut result = Err(anyhow::anyhow!("not tried"));
         let mut wait = Duration::from_millis(100);
         for attempt in 1..=settings.sink_tries.max(1) {
-            result = lake::append(bronze, &rows, &settings.group, &settings.topic, &offsets)
-                .await
-                .map_err(|e| anyhow::anyhow!("bronze/task_events: {e}"));
+            result = lake::append(
+                &mut bronze.table,
+                &rows,
+                &settings.group,
+                &settings.topic,
+                &offsets,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("bronze/task_events: {e}"));
             match &result {
                 Ok(()) => break,
                 Err(e) => {
                     metrics::counter!("consumer_sink_retries_total", "sink" => "lake").increment(1);
                     tracing::warn!(attempt, error = %e, "lake write failed");
                     // A failed commit may have left the table behind its log.
-                    let _ = bronze.load().await;
+                    let _ = bronze.table.load().await;
                     if attempt < settings.sink_tries {
                         tokio::time::sleep(wait).await;
                         wait = (wait * 2).min(Duration::from_secs(5));
@@ -458,12 +463,12 @@ async fn process(
         match result {
             Ok(()) => {
                 for r in &rows {
-                    seen.insert(r.event_id.clone());
+                    bronze.seen.insert(r.event_id.clone());
                 }
                 stats.valid.fetch_add(rows.len() as u64, Ordering::Relaxed);
                 metrics::counter!("consumer_events_total", "result" => "valid")
                     .increment(rows.len() as u64);
-                in_lake.extend(offsets.iter());
+                bronze.in_lake.extend(offsets.iter());
             }
             Err(e) => {
                 // The lake would not take them: dead-letter the batch's valid messages.

@@ -6,7 +6,7 @@
 //! in one Delta commit (new files added, every old file removed). Bronze is the source of
 //! truth: silver can always be rebuilt from it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -251,26 +251,20 @@ pub fn read(table: &DeltaTable) -> anyhow::Result<BTreeMap<String, (String, i64)
     Ok(out)
 }
 
-/// Rebuilds the state from the bronze table's events, in Kafka order per partition.
-pub fn rebuild(bronze: &DeltaTable) -> anyhow::Result<Tasks> {
+/// Rebuilds the state from the bronze table's events, in Kafka order per partition, in the same
+/// pass collecting every event id the table holds (the consumer's duplicate filter).
+pub fn rebuild(bronze: &DeltaTable) -> anyhow::Result<(Tasks, HashSet<String>)> {
     let mut rows: Vec<(i32, i64, String)> = Vec::new();
-    for b in read_columns(bronze, &["kafka_partition", "kafka_offset", "event"])? {
-        let p = b
-            .column(0)
-            .as_any()
-            .downcast_ref::<Int32Array>()
-            .expect("partition");
-        let o = b
-            .column(1)
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .expect("offset");
-        let e = b
-            .column(2)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .expect("event");
+    let mut ids = HashSet::new();
+    let columns = ["event_id", "kafka_partition", "kafka_offset", "event"];
+    for b in read_columns(bronze, &columns)? {
+        let col = |i: usize| b.column(i).as_any();
+        let id = col(0).downcast_ref::<StringArray>().expect("event_id");
+        let p = col(1).downcast_ref::<Int32Array>().expect("partition");
+        let o = col(2).downcast_ref::<Int64Array>().expect("offset");
+        let e = col(3).downcast_ref::<StringArray>().expect("event");
         for i in 0..b.num_rows() {
+            ids.insert(id.value(i).to_string());
             if !e.is_null(i) {
                 rows.push((p.value(i), o.value(i), e.value(i).to_string()));
             }
@@ -282,7 +276,7 @@ pub fn rebuild(bronze: &DeltaTable) -> anyhow::Result<Tasks> {
         let event: Event = serde_json::from_str(&json)?;
         tasks.apply(&event);
     }
-    Ok(tasks)
+    Ok((tasks, ids))
 }
 
 #[cfg(test)]
