@@ -63,7 +63,7 @@ pub struct Stats {
     pub redelivered: AtomicU64,
     pub dead_letters: AtomicU64,
     pub batches: AtomicU64,
-    #[serde(skip)]
+    /// The lake is open and the topic subscribed.
     pub ready: AtomicBool,
 }
 
@@ -421,19 +421,24 @@ async fn process(
         }
     }
 
-    // 1. Forward (at least once).
-    if let Some(topic) = &settings.forward_topic
-        && !forward.is_empty()
-        && let Err(e) = retry("forward", settings.sink_tries, || {
-            send_all(producer, topic, &forward)
-        })
-        .await
-    {
-        tracing::error!(error = %e, "forwarding failed; the events stay in the lake");
-        metrics::counter!("consumer_sink_failures_total", "sink" => "forward").increment(1);
-    }
-    // 2. The lake, with the offsets, exactly once.
-    if !offsets.is_empty() {
+    // 1. Forward (at least once) and 2. the lake (with the offsets, exactly once) run side by
+    // side; both finish before the dead letters and the offset commit.
+    let forward_sink = async {
+        if let Some(topic) = &settings.forward_topic
+            && !forward.is_empty()
+            && let Err(e) = retry("forward", settings.sink_tries, || {
+                send_all(producer, topic, &forward)
+            })
+            .await
+        {
+            tracing::error!(error = %e, "forwarding failed; the events stay in the lake");
+            metrics::counter!("consumer_sink_failures_total", "sink" => "forward").increment(1);
+        }
+    };
+    let lake_sink = async {
+        if offsets.is_empty() {
+            return Ok(());
+        }
         let mut result = Err(anyhow::anyhow!("not tried"));
         let mut wait = Duration::from_millis(100);
         for attempt in 1..=settings.sink_tries.max(1) {
@@ -460,7 +465,11 @@ async fn process(
                 }
             }
         }
-        match result {
+        result
+    };
+    let ((), lake_result) = tokio::join!(forward_sink, lake_sink);
+    if !offsets.is_empty() {
+        match lake_result {
             Ok(()) => {
                 for r in &rows {
                     bronze.seen.insert(r.event_id.clone());
