@@ -222,6 +222,9 @@ pub fn init(cfg: &TelemetryConfig) -> Result<Telemetry, TelemetryError> {
     let handle = recorder.handle();
     let (sub, traces) = subscriber(cfg, std::io::stderr)?;
     tracing::subscriber::set_global_default(sub).map_err(|_| TelemetryError::AlreadyInitialised)?;
+    // `log` records (librdkafka's warnings and errors through rdkafka, for one) become events
+    // under the same filter; without this they were dropped.
+    tracing_log::LogTracer::init().map_err(|_| TelemetryError::AlreadyInitialised)?;
     metrics::set_global_recorder(recorder).map_err(|_| TelemetryError::AlreadyInitialised)?;
     tracing::info!(service = %cfg.service, otlp = cfg.otlp_endpoint.is_some(), "telemetry initialised");
     Ok(Telemetry {

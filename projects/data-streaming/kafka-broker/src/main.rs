@@ -65,10 +65,29 @@ async fn main() -> Result<()> {
         .build()
         .await
         .context("building the broker")?;
+    index_headers(std::path::Path::new("tansu.db"))
+        .await
+        .context("indexing record headers in tansu.db")?;
     broker
         .main(Instant::now())
         .await
         .context("running the broker")?;
     tracing::info!("broker stopped");
+    Ok(())
+}
+
+/// tansu 0.6's SQLite schema has no index on `header`, and a fetch looks up the headers of every
+/// record it returns. Once a topic holds messages with headers (the consumer's dead-letter topic
+/// has five per message) every fetched record scanned the whole table, and fetching from the
+/// broker slowed to a few hundred records per second. The index turns that into a lookup; it is
+/// created once, on the schema tansu has just made.
+async fn index_headers(db: &std::path::Path) -> Result<()> {
+    let db = libsql::Builder::new_local(db).build().await?;
+    let conn = db.connect()?;
+    conn.execute(
+        "create index if not exists header_record on header (topition, offset_id)",
+        (),
+    )
+    .await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The broker alone, for the consumer benchmark (`bench/kafka-consumer.sh`): reads a topic from
 //! the beginning in a fresh consumer group until N messages arrived, with no processing, and
 //! prints the rate.
-//!   cargo run --release -p kafka-data-consumer --example drain -- BOOTSTRAP TOPIC N
+//!   cargo run --release -p kafka-data-consumer --example drain -- BOOTSTRAP TOPIC N [GROUP]
 
 use std::time::{Duration, Instant};
 
@@ -13,12 +13,16 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (Some(bootstrap), Some(topic), Some(n)) = (args.next(), args.next(), args.next()) else {
-        anyhow::bail!("usage: drain BOOTSTRAP TOPIC N");
+        anyhow::bail!("usage: drain BOOTSTRAP TOPIC N [GROUP]");
     };
     let n: u64 = n.parse()?;
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", &bootstrap)
-        .set("group.id", format!("drain-{}", uuid::Uuid::new_v4()))
+        .set(
+            "group.id",
+            args.next()
+                .unwrap_or_else(|| format!("drain-{}", uuid::Uuid::new_v4())),
+        )
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .set("fetch.message.max.bytes", "8388608")

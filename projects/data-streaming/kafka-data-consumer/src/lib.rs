@@ -1,12 +1,12 @@
 //! `kafka-data-consumer`: reads `events.tasks` in a consumer group, validates each message
 //! against the `events` contract, masks PII, and writes to its sinks in this order:
 //!
-//! 1. **forward**: the masked event to `events.tasks.enriched` (at least once; downstream
-//!    deduplicates by event id);
-//! 2. **the lake**: `bronze/task_events` ([`lake`]), exactly once (offsets recorded in the same
-//!    Delta commit, event ids deduplicated);
-//! 3. **dead letters**: every invalid message to `events.tasks.dlq` with headers naming the
-//!    reason and the original topic, partition and offset.
+//! 1. **dead letters**: every invalid message to `events.tasks.dlq` with headers naming the
+//!    reason and the original topic, partition and offset (at least once);
+//! 2. **forward**: the masked event to `events.tasks.enriched` (at least once; downstream
+//!    deduplicates by event id), side by side with
+//! 3. **the lake**: `bronze/task_events` ([`lake`]), exactly once (offsets recorded in the same
+//!    Delta commit, event ids deduplicated).
 //!
 //! Kafka offsets are committed only after all three succeeded. A sink failure is retried with
 //! backoff; after the last try the batch's messages go to the dead-letter topic with the sink
@@ -224,12 +224,13 @@ pub async fn run(
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .set("fetch.message.max.bytes", "8388608")
-        .set("max.partition.fetch.bytes", "8388608");
+        .set("max.partition.fetch.bytes", "8388608")
+        .set("statistics.interval.ms", "5000");
     // Pass-through settings win over these defaults.
     for (k, v) in &settings.kafka {
         cfg.set(k, v);
     }
-    let consumer: StreamConsumer = cfg.create()?;
+    let consumer: StreamConsumer<LagReporter> = cfg.create_with_context(LagReporter)?;
     consumer.subscribe(&[&settings.topic])?;
     let producer = producer(&settings)?;
     let partitions: Vec<i32> = {
@@ -252,7 +253,6 @@ pub async fn run(
         in_lake,
     };
     stats.ready.store(true, Ordering::SeqCst);
-    let mut last_lag = Instant::now() - Duration::from_secs(60);
 
     loop {
         // One batch: up to batch_max messages, or what arrived within batch_wait of the first.
@@ -290,10 +290,6 @@ pub async fn run(
                 }
             }
         }
-        if last_lag.elapsed() > Duration::from_secs(5) {
-            last_lag = Instant::now();
-            report_lag(&consumer, &settings.topic);
-        }
         if batch.is_empty() {
             continue;
         }
@@ -312,6 +308,7 @@ pub async fn run(
         for (p, o) in &next {
             tpl.add_partition_offset(&settings.topic, *p, Offset::Offset(o + 1))?;
         }
+        tracing::debug!(messages = batch.len(), landed = landed.len(), offsets = ?next, "committing");
         consumer.commit(&tpl, CommitMode::Sync)?;
         stats.batches.fetch_add(1, Ordering::Relaxed);
         metrics::histogram!("consumer_batch_seconds").record(started.elapsed().as_secs_f64());
@@ -322,27 +319,26 @@ pub async fn run(
     Ok(())
 }
 
-fn report_lag(consumer: &StreamConsumer, topic: &str) {
-    let Ok(assignment) = consumer.assignment() else {
-        return;
-    };
-    let Ok(position) = consumer.position() else {
-        return;
-    };
-    for el in assignment.elements_for_topic(topic) {
-        let p = el.partition();
-        let Ok((_, high)) = consumer.fetch_watermarks(topic, p, Duration::from_secs(1)) else {
-            continue;
-        };
-        let pos = position
-            .find_partition(topic, p)
-            .and_then(|e| e.offset().to_raw())
-            .filter(|o| *o >= 0)
-            .unwrap_or(0);
-        metrics::gauge!("consumer_lag", "partition" => p.to_string())
-            .set((high - pos).max(0) as f64);
+/// Reports consumer lag from librdkafka's own statistics (every few seconds, per partition):
+/// no extra requests to the broker. Asking the broker for watermarks instead put a ListOffsets
+/// request behind a slow fetch on the same connection; its timeout closed the connection and
+/// the fetch with it, again and again, and the consumer stalled.
+pub struct LagReporter;
+
+impl rdkafka::ClientContext for LagReporter {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        for topic in statistics.topics.values() {
+            for (p, partition) in &topic.partitions {
+                if *p >= 0 && partition.consumer_lag >= 0 {
+                    metrics::gauge!("consumer_lag", "partition" => p.to_string())
+                        .set(partition.consumer_lag as f64);
+                }
+            }
+        }
     }
 }
+
+impl rdkafka::consumer::ConsumerContext for LagReporter {}
 
 /// `bronze/task_events` and what the consumer knows of it: the event ids it holds and the last
 /// offset it holds per partition.
@@ -421,8 +417,11 @@ async fn process(
         }
     }
 
-    // 1. Forward (at least once) and 2. the lake (with the offsets, exactly once) run side by
-    // side; both finish before the dead letters and the offset commit.
+    // 1. Dead letters first (at least once): the lake commit below records the batch's offsets,
+    // invalid messages included, so after it a redelivery would skip them.
+    send_dead(settings, stats, producer, &dead).await?;
+    // 2. Forward (at least once) and 3. the lake (with the offsets, exactly once) side by side.
+    let mut sink_failed = Vec::new();
     let forward_sink = async {
         if let Some(topic) = &settings.forward_topic
             && !forward.is_empty()
@@ -487,7 +486,7 @@ async fn process(
                         .iter()
                         .any(|r| r.partition == m.partition() && r.offset == m.offset())
                     {
-                        dead.push(Dead {
+                        sink_failed.push(Dead {
                             kind: "sink_failed".into(),
                             reason: reason.clone(),
                             msg: m.clone(),
@@ -497,32 +496,45 @@ async fn process(
             }
         }
     }
-    // 3. Dead letters.
-    if !dead.is_empty() {
-        let records: Vec<_> = dead
-            .iter()
-            .map(|d| {
-                let (payload, headers) = dead_letter(d);
-                (
-                    d.msg.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-                    payload,
-                    Some(headers),
-                )
-            })
-            .collect();
-        retry("dead-letter", settings.sink_tries.max(5) * 2, || {
-            send_all(producer, &settings.dlq_topic, &records)
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("the dead-letter topic does not take messages: {e:#}"))?;
-        stats
-            .dead_letters
-            .fetch_add(dead.len() as u64, Ordering::Relaxed);
-        for d in &dead {
-            metrics::counter!("consumer_events_total", "result" => "dead_letter", "kind" => d.kind.clone()).increment(1);
-        }
-    }
+    // The valid messages the lake would not take go to the dead-letter topic too.
+    send_dead(settings, stats, producer, &sink_failed).await?;
     Ok(landed)
+}
+
+/// Sends dead letters and waits until the topic has every one (retried for long: the consumer
+/// must not commit offsets past a message that is neither in the lake nor dead-lettered).
+async fn send_dead(
+    settings: &Settings,
+    stats: &Stats,
+    producer: &FutureProducer,
+    dead: &[Dead],
+) -> anyhow::Result<()> {
+    if dead.is_empty() {
+        return Ok(());
+    }
+    let records: Vec<_> = dead
+        .iter()
+        .map(|d| {
+            let (payload, headers) = dead_letter(d);
+            (
+                d.msg.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                payload,
+                Some(headers),
+            )
+        })
+        .collect();
+    retry("dead-letter", settings.sink_tries.max(5) * 2, || {
+        send_all(producer, &settings.dlq_topic, &records)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("the dead-letter topic does not take messages: {e:#}"))?;
+    stats
+        .dead_letters
+        .fetch_add(dead.len() as u64, Ordering::Relaxed);
+    for d in dead {
+        metrics::counter!("consumer_events_total", "result" => "dead_letter", "kind" => d.kind.clone()).increment(1);
+    }
+    Ok(())
 }
 
 /// `replay`: re-drives dead letters to their original topic (after a fix). Reads the dead-letter
