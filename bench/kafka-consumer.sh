@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Consumer throughput end to end into the lake: release builds, a fresh broker data folder and
-# lake, N events of about 300 bytes already in `events.tasks` (sent by the producer), then the
+# lake, N of the smallest task events (about 740 bytes) already in `events.tasks` (sent by the producer), then the
 # consumer started and timed until every event is in bronze (polling its /stats). Runs it with
 # forwarding to `events.tasks.enriched` and without, and, for comparison, the broker alone
 # (rdkafka consuming the same topic with no processing at all).
@@ -22,12 +22,12 @@ for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && brea
 export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$port RUST_LOG=error
 cat >"$work/bench.yaml" <<'YAML'
 name: bench
-description: Task work with short descriptions (about 300-byte events), no faults.
+description: Task work without descriptions (the smallest task events, about 740 bytes), no faults.
 rate: {per_second: 1000}
 mix: {task.created: 35, task.updated: 45, task.completed: 15, task.deleted: 5}
 payload: {description_bytes: [0, 0]}
 YAML
-echo "kafka-data-consumer, $n events of about 300 bytes in events.tasks (3 partitions), 2 cores shared with the broker"
+echo "kafka-data-consumer, $n task events (no descriptions) in events.tasks (3 partitions), 2 cores shared with the broker"
 "$dir/kafka-data-producer" run --profile "$work/bench.yaml" --rate 200000 --count "$n" \
   --listen off --json ${PRODUCER_ARGS:-} 2>/dev/null |
   python3 -c 'import json,sys; s=json.load(sys.stdin); print("  loaded %d events (mean %.0f bytes) in %.1f s" % (s["sent"], s["mean_bytes"], s["duration_seconds"]))'

@@ -37,7 +37,7 @@ pub struct BronzeRow {
     pub offset: i64,
 }
 
-/// The table's location under the lake root (a folder or an `s3://` URL).
+/// The table's location under the lake root (a folder; `s3://` URLs are planned).
 pub fn table_url(lake: &str, table: &str) -> anyhow::Result<Url> {
     let joined = format!("{}/{table}", lake.trim_end_matches('/'));
     if joined.contains("://") {

@@ -50,7 +50,7 @@ struct Common {
     group: String,
     #[arg(long, env = "CONSUMER_DLQ_TOPIC", default_value = events::DLQ_TOPIC, global = true)]
     dlq_topic: String,
-    /// Lake root: a folder or an s3:// URL.
+    /// Lake root: a folder (object storage URLs such as s3:// are planned).
     #[arg(
         long,
         env = "LAKE_URL",
@@ -198,6 +198,15 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
     )?)?;
     let mut c = cli.common;
     c.lake = resolve_lake(c.lake);
+    if let Some((scheme, _)) = c.lake.split_once("://")
+        && scheme != "file"
+    {
+        anyhow::bail!(
+            "LAKE_URL `{}`: {scheme}:// lakes are not supported yet (object storage is planned); \
+             use a folder",
+            c.lake
+        );
+    }
     match cli.cmd {
         Cmd::Replay {
             limit,

@@ -812,3 +812,20 @@ fn task_api_writes_reach_silver_tasks() {
     task_api.kill().unwrap();
     task_api.wait().unwrap();
 }
+
+/// An object-storage lake is refused with a message naming the URL, before anything runs.
+#[test]
+fn object_storage_lakes_are_refused_clearly() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kafka-data-consumer"))
+        .args(["--lake", "s3://bucket/lake", "run", "--listen", "127.0.0.1:0"])
+        .env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("LAKE_URL `s3://bucket/lake`") && err.contains("planned"),
+        "{err}"
+    );
+}
