@@ -817,7 +817,13 @@ fn task_api_writes_reach_silver_tasks() {
 #[test]
 fn object_storage_lakes_are_refused_clearly() {
     let out = Command::new(env!("CARGO_BIN_EXE_kafka-data-consumer"))
-        .args(["--lake", "s3://bucket/lake", "run", "--listen", "127.0.0.1:0"])
+        .args([
+            "--lake",
+            "s3://bucket/lake",
+            "run",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
         .env("RUST_LOG", "error")
         .output()
