@@ -467,31 +467,29 @@ async fn process(
         result
     };
     let ((), lake_result) = tokio::join!(forward_sink, lake_sink);
-    if !offsets.is_empty() {
-        match lake_result {
-            Ok(()) => {
-                for r in &rows {
-                    bronze.seen.insert(r.event_id.clone());
-                }
-                stats.valid.fetch_add(rows.len() as u64, Ordering::Relaxed);
-                metrics::counter!("consumer_events_total", "result" => "valid")
-                    .increment(rows.len() as u64);
-                bronze.in_lake.extend(offsets.iter());
+    match lake_result {
+        Ok(()) => {
+            for r in &rows {
+                bronze.seen.insert(r.event_id.clone());
             }
-            Err(e) => {
-                // The lake would not take them: dead-letter the batch's valid messages.
-                let reason = format!("sink lake: {e:#}");
-                for m in batch {
-                    if rows
-                        .iter()
-                        .any(|r| r.partition == m.partition() && r.offset == m.offset())
-                    {
-                        sink_failed.push(Dead {
-                            kind: "sink_failed".into(),
-                            reason: reason.clone(),
-                            msg: m.clone(),
-                        });
-                    }
+            stats.valid.fetch_add(rows.len() as u64, Ordering::Relaxed);
+            metrics::counter!("consumer_events_total", "result" => "valid")
+                .increment(rows.len() as u64);
+            bronze.in_lake.extend(offsets.iter());
+        }
+        Err(e) => {
+            // The lake would not take them: dead-letter the batch's valid messages.
+            let reason = format!("sink lake: {e:#}");
+            for m in batch {
+                if rows
+                    .iter()
+                    .any(|r| r.partition == m.partition() && r.offset == m.offset())
+                {
+                    sink_failed.push(Dead {
+                        kind: "sink_failed".into(),
+                        reason: reason.clone(),
+                        msg: m.clone(),
+                    });
                 }
             }
         }

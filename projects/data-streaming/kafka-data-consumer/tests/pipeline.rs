@@ -29,15 +29,32 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+/// Whether `f` turned true within `timeout` (checked every 100 ms).
+fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + timeout;
     while Instant::now() < end {
         if f() {
-            return;
+            return true;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("{what}: not within {timeout:?}");
+    false
+}
+
+fn wait_until(what: &str, timeout: Duration, f: impl FnMut() -> bool) {
+    assert!(eventually(timeout, f), "{what}: not within {timeout:?}");
+}
+
+/// Runs `cmd` to the end, fails the test with its standard error unless it succeeded, and
+/// returns its standard output.
+fn run_ok(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 fn binary(name: &str) -> PathBuf {
@@ -130,27 +147,22 @@ impl Case {
     }
 
     fn produce(&self, profile: &str, count: u64, rate: u64) {
-        let out = Command::new(binary("kafka-data-producer"))
-            .args([
-                "run",
-                "--profile",
-                profile,
-                "--count",
-                &count.to_string(),
-                "--rate",
-                &rate.to_string(),
-            ])
-            .args(["--topic", &self.topic, "--listen", "off", "--json"])
-            .env("KAFKA_BOOTSTRAP_SERVERS", &self.bootstrap)
-            .env("RUST_LOG", "error")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = run_ok(
+            Command::new(binary("kafka-data-producer"))
+                .args([
+                    "run",
+                    "--profile",
+                    profile,
+                    "--count",
+                    &count.to_string(),
+                    "--rate",
+                    &rate.to_string(),
+                ])
+                .args(["--topic", &self.topic, "--listen", "off", "--json"])
+                .env("KAFKA_BOOTSTRAP_SERVERS", &self.bootstrap)
+                .env("RUST_LOG", "error"),
         );
-        let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let s: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(s["sent"], count, "{s}");
     }
 
@@ -202,13 +214,9 @@ impl Case {
     }
 
     /// Like [`wait_until`], failing with the tail of the consumers' log.
-    fn wait(&self, what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-        let end = Instant::now() + timeout;
-        while Instant::now() < end {
-            if f() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+    fn wait(&self, what: &str, timeout: Duration, f: impl FnMut() -> bool) {
+        if eventually(timeout, f) {
+            return;
         }
         let log = std::fs::read_to_string(self.log()).unwrap_or_default();
         panic!(
@@ -438,17 +446,12 @@ fn valid_events_land_once_faults_are_dead_lettered_and_pii_is_masked() {
     }
 
     // A second engine (PyPI deltalake for the log, pyarrow for the Parquet) reads both tables.
-    let out = Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tools/read-lake.sh"))
-        .arg(case.lake.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        Command::new("bash")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tools/read-lake.sh"))
+            .arg(case.lake.path()),
     );
-    let read: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let read: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(read["bronze"]["rows"], valid.len(), "{read}");
     assert_eq!(read["bronze"]["unique_event_ids"], valid.len(), "{read}");
     let columns = read["bronze"]["columns"].to_string();
@@ -468,27 +471,22 @@ fn valid_events_land_once_faults_are_dead_lettered_and_pii_is_masked() {
 
     // Replay: a dry run counts, a real one re-drives one kind to the original topic.
     let replay = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_kafka-data-consumer"))
-            .args([
-                "--topic",
-                &case.topic,
-                "--dlq-topic",
-                &case.dlq,
-                "--group",
-                &case.group,
-            ])
-            .arg("replay")
-            .args(args)
-            .env("KAFKA_BOOTSTRAP_SERVERS", broker())
-            .env("RUST_LOG", "error")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = run_ok(
+            Command::new(env!("CARGO_BIN_EXE_kafka-data-consumer"))
+                .args([
+                    "--topic",
+                    &case.topic,
+                    "--dlq-topic",
+                    &case.dlq,
+                    "--group",
+                    &case.group,
+                ])
+                .arg("replay")
+                .args(args)
+                .env("KAFKA_BOOTSTRAP_SERVERS", broker())
+                .env("RUST_LOG", "error"),
         );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        String::from_utf8_lossy(&out).into_owned()
     };
     let dry = replay(&["--dry-run"]);
     assert!(
