@@ -37,10 +37,36 @@ pub struct BronzeRow {
     pub offset: i64,
 }
 
-/// The table's location under the lake root (a folder; `s3://` URLs are planned).
+/// The URL schemes a lake root may use besides a plain folder.
+pub const SCHEMES: [&str; 3] = ["file", "s3", "s3a"];
+
+/// Checks a lake root: `None` for a plain folder, else its URL (`file://` or
+/// `s3://BUCKET/PREFIX`), refusing other schemes and bucket-less S3 URLs with the reason.
+pub fn parse_root(lake: &str) -> anyhow::Result<Option<Url>> {
+    if !lake.contains("://") {
+        return Ok(None);
+    }
+    let url = Url::parse(lake).map_err(|e| anyhow::anyhow!("LAKE_URL `{lake}`: {e}"))?;
+    anyhow::ensure!(
+        SCHEMES.contains(&url.scheme()),
+        "LAKE_URL `{lake}`: {}:// lakes are not supported (use a folder, file:// or s3://)",
+        url.scheme()
+    );
+    if url.scheme().starts_with("s3") {
+        anyhow::ensure!(
+            url.host_str().is_some_and(|h| !h.is_empty()),
+            "LAKE_URL `{lake}`: an s3:// URL names a bucket (s3://BUCKET/PREFIX)"
+        );
+        register_object_storage();
+    }
+    Ok(Some(url))
+}
+
+/// The table's location under the lake root: a folder (created if missing), a `file://` URL,
+/// or an `s3://BUCKET/PREFIX` URL.
 pub fn table_url(lake: &str, table: &str) -> anyhow::Result<Url> {
     let joined = format!("{}/{table}", lake.trim_end_matches('/'));
-    if joined.contains("://") {
+    if parse_root(lake)?.is_some() {
         return Url::parse(&joined).map_err(|e| anyhow::anyhow!("LAKE_URL `{lake}`: {e}"));
     }
     let path = std::path::Path::new(&joined);
@@ -99,6 +125,70 @@ fn delta_columns() -> Vec<StructField> {
     ]
 }
 
+/// Makes `s3://` (and `s3a://`) table URLs work in deltalake through the same code as folders:
+/// object_store's S3 client, configured like the AWS tools from the `AWS_*` environment
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT_URL` for an
+/// S3-compatible server, `AWS_ALLOW_HTTP=true` for a plain-HTTP one), and Delta's default log
+/// store. Its commits are conditional puts (`If-None-Match: *`, which S3 and compatible servers
+/// honour), so several consumers of a group commit to one table without a lock table.
+pub fn register_object_storage() {
+    use deltalake::logstore::object_store::ObjectStoreScheme;
+    use deltalake::logstore::object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+    use deltalake::logstore::object_store::path::Path;
+    use deltalake::logstore::{
+        LogStore, LogStoreFactory, ObjectStoreFactory, ObjectStoreRef, StorageConfig,
+        default_logstore, logstore_factories, object_store_factories,
+    };
+    use deltalake::{DeltaResult, DeltaTableError};
+
+    struct S3;
+    impl ObjectStoreFactory for S3 {
+        fn parse_url_opts(
+            &self,
+            url: &Url,
+            config: &StorageConfig,
+        ) -> DeltaResult<(ObjectStoreRef, Path)> {
+            let mut builder = AmazonS3Builder::from_env().with_url(url.as_str());
+            for (key, value) in &config.raw {
+                if let Ok(key) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
+                    builder = builder.with_config(key, value);
+                }
+            }
+            let store = builder.build()?;
+            let (scheme, path) = ObjectStoreScheme::parse(url)
+                .map_err(|e| DeltaTableError::InvalidTableLocation(format!("{url}: {e}")))?;
+            debug_assert_eq!(scheme, ObjectStoreScheme::AmazonS3);
+            Ok((Arc::new(store), path))
+        }
+    }
+    impl LogStoreFactory for S3 {
+        fn with_options(
+            &self,
+            prefixed_store: ObjectStoreRef,
+            root_store: ObjectStoreRef,
+            location: &Url,
+            options: &StorageConfig,
+        ) -> DeltaResult<Arc<dyn LogStore>> {
+            Ok(default_logstore(
+                prefixed_store,
+                root_store,
+                location,
+                options,
+            ))
+        }
+    }
+
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let s3 = Arc::new(S3);
+        for scheme in ["s3://", "s3a://"] {
+            let url = Url::parse(scheme).expect("a scheme");
+            object_store_factories().insert(url.clone(), s3.clone());
+            logstore_factories().insert(url, s3.clone());
+        }
+    });
+}
+
 /// Opens `bronze/task_events` under `lake`, creating it on first use.
 pub async fn open_bronze(lake: &str) -> anyhow::Result<DeltaTable> {
     let url = table_url(lake, "bronze/task_events")?;
@@ -145,9 +235,9 @@ pub async fn committed_offsets(
 }
 
 /// Every row's event id, duplicates kept (the tests count them).
-pub fn event_id_list(table: &DeltaTable) -> anyhow::Result<Vec<String>> {
+pub async fn event_id_list(table: &DeltaTable) -> anyhow::Result<Vec<String>> {
     let mut ids = Vec::new();
-    for batch in read_columns(table, &["event_id"])? {
+    for batch in read_columns(table, &["event_id"]).await? {
         let col = batch
             .column(0)
             .as_any()
@@ -158,29 +248,41 @@ pub fn event_id_list(table: &DeltaTable) -> anyhow::Result<Vec<String>> {
     Ok(ids)
 }
 
-/// The named columns of every live file of a local table, as Arrow batches.
-pub fn read_columns(table: &DeltaTable, columns: &[&str]) -> anyhow::Result<Vec<RecordBatch>> {
+/// The named columns of every live file of the table, as Arrow batches, read through the
+/// table's object store (a folder or a bucket alike).
+pub async fn read_columns(
+    table: &DeltaTable,
+    columns: &[&str],
+) -> anyhow::Result<Vec<RecordBatch>> {
     use deltalake::parquet::arrow::ProjectionMask;
     use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let mut out = Vec::new();
     if table.version().is_none() {
         return Ok(out);
     }
-    for uri in table.get_file_uris()? {
-        let path = match Url::parse(&uri) {
-            Ok(u) if u.scheme() == "file" => u
-                .to_file_path()
-                .map_err(|_| anyhow::anyhow!("bad file URI {uri}"))?,
-            Ok(u) => anyhow::bail!("reading event ids from {u} is only built for local lakes"),
-            Err(_) => std::path::PathBuf::from(&uri),
-        };
-        let file = std::fs::File::open(&path)
-            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    let store = table.object_store();
+    let files: Vec<_> = table
+        .snapshot()?
+        .log_data()
+        .into_iter()
+        .map(|add| add.object_store_path())
+        .collect();
+    for path in files {
+        // Data files are one batch each (a few MB at most): fetch whole, decode in memory.
+        use object_store::ObjectStoreExt as _;
+        let bytes = async { store.get(&path).await?.bytes().await }
+            .await
+            .map_err(|e| anyhow::anyhow!("reading {path}: {e}"))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .map_err(|e| anyhow::anyhow!("reading {path}: {e}"))?;
         let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
-        for batch in builder.with_projection(mask).build()? {
+        let batches = builder
+            .with_projection(mask)
+            .build()?
+            .collect::<Result<Vec<RecordBatch>, _>>()
+            .map_err(|e| anyhow::anyhow!("reading {path}: {e}"))?;
+        for batch in batches {
             // Projection keeps the file's column order: put them in the order asked for.
-            let batch = batch?;
             let schema = batch.schema();
             let ordered: Vec<ArrayRef> = columns
                 .iter()
@@ -188,7 +290,7 @@ pub fn read_columns(table: &DeltaTable, columns: &[&str]) -> anyhow::Result<Vec<
                     schema
                         .index_of(c)
                         .map(|i| batch.column(i).clone())
-                        .map_err(|_| anyhow::anyhow!("{}: no column {c}", path.display()))
+                        .map_err(|_| anyhow::anyhow!("{path}: no column {c}"))
                 })
                 .collect::<anyhow::Result<_>>()?;
             let fields: Vec<Field> = columns

@@ -217,7 +217,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let bronze = lake::open_bronze(&settings.lake).await?;
     // One pass over bronze on start: the event ids seen, and silver rebuilt from the events.
-    let (mut tasks, seen) = silver::rebuild(&bronze)?;
+    let (mut tasks, seen) = silver::rebuild(&bronze).await?;
     let contract = events::Contract::new();
     let mut cfg = client(&settings);
     cfg.set("group.id", &settings.group)

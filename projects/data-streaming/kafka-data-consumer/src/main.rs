@@ -19,6 +19,7 @@ use kafka_data_consumer::{Settings, Stats, mask};
 /// Examples:
 ///   kafka-data-consumer run                          # the local broker into .portfolio/data/lake
 ///   LAKE_URL=/srv/lake kafka-data-consumer run --batch-max 5000
+///   LAKE_URL=s3://acme-lake/tasks AWS_REGION=eu-west-1 PII_TOKEN_KEY=… kafka-data-consumer run
 ///   kafka-data-consumer replay --dry-run             # what a replay would re-drive
 ///   kafka-data-consumer replay --kind schema_violation --limit 100
 #[derive(Parser)]
@@ -50,7 +51,9 @@ struct Common {
     group: String,
     #[arg(long, env = "CONSUMER_DLQ_TOPIC", default_value = events::DLQ_TOPIC, global = true)]
     dlq_topic: String,
-    /// Lake root: a folder (object storage URLs such as s3:// are planned).
+    /// Lake root: a folder, or s3://BUCKET/PREFIX (credentials, region and endpoint from the
+    /// standard AWS_* variables; AWS_ENDPOINT_URL and AWS_ALLOW_HTTP=true for an S3-compatible
+    /// server such as MinIO).
     #[arg(
         long,
         env = "LAKE_URL",
@@ -198,15 +201,7 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
     )?)?;
     let mut c = cli.common;
     c.lake = resolve_lake(c.lake);
-    if let Some((scheme, _)) = c.lake.split_once("://")
-        && scheme != "file"
-    {
-        anyhow::bail!(
-            "LAKE_URL `{}`: {scheme}:// lakes are not supported yet (object storage is planned); \
-             use a folder",
-            c.lake
-        );
-    }
+    kafka_data_consumer::lake::parse_root(&c.lake)?;
     match cli.cmd {
         Cmd::Replay {
             limit,

@@ -223,9 +223,9 @@ pub async fn overwrite(table: &mut DeltaTable, tasks: &Tasks) -> anyhow::Result<
 }
 
 /// The task ids, statuses and versions in the table (for tests and checks).
-pub fn read(table: &DeltaTable) -> anyhow::Result<BTreeMap<String, (String, i64)>> {
+pub async fn read(table: &DeltaTable) -> anyhow::Result<BTreeMap<String, (String, i64)>> {
     let mut out = BTreeMap::new();
-    for b in read_columns(table, &["task_id", "status", "version"])? {
+    for b in read_columns(table, &["task_id", "status", "version"]).await? {
         let id = b
             .column(0)
             .as_any()
@@ -253,11 +253,11 @@ pub fn read(table: &DeltaTable) -> anyhow::Result<BTreeMap<String, (String, i64)
 
 /// Rebuilds the state from the bronze table's events, in Kafka order per partition, in the same
 /// pass collecting every event id the table holds (the consumer's duplicate filter).
-pub fn rebuild(bronze: &DeltaTable) -> anyhow::Result<(Tasks, HashSet<String>)> {
+pub async fn rebuild(bronze: &DeltaTable) -> anyhow::Result<(Tasks, HashSet<String>)> {
     let mut rows: Vec<(i32, i64, String)> = Vec::new();
     let mut ids = HashSet::new();
     let columns = ["event_id", "kafka_partition", "kafka_offset", "event"];
-    for b in read_columns(bronze, &columns)? {
+    for b in read_columns(bronze, &columns).await? {
         let col = |i: usize| b.column(i).as_any();
         let id = col(0).downcast_ref::<StringArray>().expect("event_id");
         let p = col(1).downcast_ref::<Int32Array>().expect("partition");
@@ -321,14 +321,14 @@ mod tests {
         tasks.apply(&event(2, events::TaskStatus::InProgress));
         tasks.apply(&event(1, events::TaskStatus::Todo));
         overwrite(&mut table, &tasks).await.unwrap();
-        let read_back = read(&open_silver(lake).await.unwrap()).unwrap();
+        let read_back = read(&open_silver(lake).await.unwrap()).await.unwrap();
         assert_eq!(
             read_back.values().collect::<Vec<_>>(),
             vec![&("in_progress".to_string(), 2)]
         );
         tasks.apply(&event(3, events::TaskStatus::Done));
         overwrite(&mut table, &tasks).await.unwrap();
-        let read_back = read(&open_silver(lake).await.unwrap()).unwrap();
+        let read_back = read(&open_silver(lake).await.unwrap()).await.unwrap();
         assert_eq!(
             read_back.values().collect::<Vec<_>>(),
             vec![&("done".to_string(), 3)]
