@@ -8,6 +8,11 @@
 //! empty string removes the stage). Placeholders: `{package}` (the Cargo package), `{target}`
 //! (the Cargo target folder), `{root}` (the repository), `{portfolio}` (this program).
 //!
+//! A workspace command may be conditional: `{ run = "cmd", when = ["platform/**", "*.rs"] }`
+//! runs under `--affected` only when a changed file matches one of the patterns (`dir/**`: under
+//! `dir`; `*.ext`: any file with that extension; anything else: that exact path); a full run
+//! always runs it.
+//!
 //! Every stage run writes a record, `.portfolio/ci/<commit>/<stage>.json`: commit, whether the
 //! tree was dirty, inputs (projects and why others were skipped), tool versions, each step's
 //! outcome and duration, artefact digests. Promotion gates read these records.
@@ -63,23 +68,70 @@ pub struct StageDef {
     pub artifacts: Vec<String>,
 }
 
-/// `run = "cmd"` or `run = ["cmd", "cmd"]`.
+/// `run = "cmd"` or `run = ["cmd", { run = "cmd", when = ["dir/**"] }]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(untagged)]
 pub enum Commands {
     #[default]
     None,
     One(String),
-    Many(Vec<String>),
+    Many(Vec<Cmd>),
+}
+
+/// One command of a list, maybe conditional on what changed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Cmd {
+    Plain(String),
+    When {
+        run: String,
+        /// Under `--affected`, run only when a changed file matches one of these.
+        when: Vec<String>,
+    },
+}
+
+impl Cmd {
+    pub fn run(&self) -> &str {
+        match self {
+            Cmd::Plain(s) | Cmd::When { run: s, .. } => s,
+        }
+    }
+
+    /// The patterns it waits for (empty: always runs).
+    pub fn when(&self) -> &[String] {
+        match self {
+            Cmd::Plain(_) => &[],
+            Cmd::When { when, .. } => when,
+        }
+    }
 }
 
 impl Commands {
+    /// Every command, conditions ignored.
     pub fn list(&self) -> Vec<String> {
+        self.cmds().iter().map(|c| c.run().to_string()).collect()
+    }
+
+    pub fn cmds(&self) -> Vec<Cmd> {
         match self {
             Commands::None => vec![],
-            Commands::One(s) => vec![s.clone()],
+            Commands::One(s) => vec![Cmd::Plain(s.clone())],
             Commands::Many(v) => v.clone(),
         }
+    }
+}
+
+/// Whether `file` (a path relative to the repository) matches a `when` pattern: `dir/**` (under
+/// `dir`), `*.ext` (that extension anywhere), or an exact path.
+pub fn path_matches(pattern: &str, file: &str) -> bool {
+    if let Some(dir) = pattern.strip_suffix("/**") {
+        file.starts_with(dir) && file[dir.len()..].starts_with('/')
+    } else if let Some(ext) = pattern.strip_prefix("*.") {
+        file.rsplit('/')
+            .next()
+            .is_some_and(|name| name.ends_with(&format!(".{ext}")))
+    } else {
+        pattern == file
     }
 }
 
@@ -221,28 +273,55 @@ pub fn run_stage(
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let commit = crate::git::commit_of(root, "HEAD")?;
     let dirty = crate::git::is_dirty(root);
-    let affected: Option<BTreeMap<String, String>> = match &opts.since {
-        Some(since) => {
-            let files = crate::affected::changed_files(root, since)?;
-            let a = crate::affected::affected(catalog, graph, since, &files);
+    let changed: Option<Vec<String>> = match &opts.since {
+        Some(since) => Some(crate::affected::changed_files(root, since)?),
+        None => None,
+    };
+    let affected: Option<BTreeMap<String, String>> = match (&opts.since, &changed) {
+        (Some(since), Some(files)) => {
+            let a = crate::affected::affected(catalog, graph, since, files);
             Some(a.projects.into_iter().map(|p| (p.id, p.reason)).collect())
         }
-        None => None,
+        _ => None,
     };
     let mut steps_out: Vec<StepResult> = Vec::new();
     let mut plan: Vec<Step> = Vec::new();
     let workspace = load_stage_file(root, "workspace")?;
     if let Some(def) = workspace.get(stage) {
-        plan.push(Step {
-            project: None,
-            commands: def
-                .run
-                .list()
-                .iter()
-                .map(|c| expand(c, None, root))
-                .collect(),
-            artifacts: def.artifacts.clone(),
-        });
+        let mut commands = Vec::new();
+        for cmd in def.run.cmds() {
+            let wanted = match &changed {
+                Some(files) if !cmd.when().is_empty() => files
+                    .iter()
+                    .any(|f| cmd.when().iter().any(|p| path_matches(p, f))),
+                _ => true,
+            };
+            let line = expand(cmd.run(), None, root);
+            if wanted {
+                commands.push(line);
+            } else {
+                steps_out.push(StepResult {
+                    project: "workspace".into(),
+                    reason: Some(format!(
+                        "`{}`: no change matching {} since {}",
+                        cmd.run(),
+                        cmd.when().join(", "),
+                        opts.since.as_deref().unwrap_or("")
+                    )),
+                    commands: vec![line],
+                    outcome: StepOutcome::Skipped,
+                    duration_ms: 0,
+                    log: None,
+                });
+            }
+        }
+        if !commands.is_empty() {
+            plan.push(Step {
+                project: None,
+                commands,
+                artifacts: def.artifacts.clone(),
+            });
+        }
     }
     let mut kinds: BTreeMap<String, StageFile> = BTreeMap::new();
     for &i in &graph.order {
@@ -454,4 +533,39 @@ pub fn run_stage(
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_patterns_match_folders_extensions_and_exact_paths() {
+        assert!(path_matches("platform/**", "platform/src/ci.rs"));
+        assert!(!path_matches("platform/**", "platformer/x"));
+        assert!(!path_matches("platform/**", "platform"));
+        assert!(path_matches("*.rs", "projects/a/src/main.rs"));
+        assert!(path_matches("*.rs", "build.rs"));
+        assert!(!path_matches("*.rs", "projects/a/README.md"));
+        assert!(path_matches("Cargo.lock", "Cargo.lock"));
+        assert!(!path_matches("Cargo.lock", "projects/a/Cargo.lock"));
+    }
+
+    #[test]
+    fn run_lists_mix_plain_and_conditional_commands() {
+        let file: StageFile = toml::from_str(
+            "[lint]\nrun = [\"a\", { run = \"b\", when = [\"crates/**\"] }]\n[unit]\nrun = \"c\"\n",
+        )
+        .unwrap();
+        let lint = file["lint"].run.cmds();
+        assert_eq!(lint[0].run(), "a");
+        assert!(lint[0].when().is_empty());
+        assert_eq!(
+            (lint[1].run(), lint[1].when()),
+            ("b", &["crates/**".to_string()][..])
+        );
+        assert_eq!(file["unit"].run.list(), ["c"]);
+        let bad = toml::from_str::<StageFile>("[lint]\nrun = [{ run = \"b\", when = \"x\" }]\n");
+        assert!(bad.is_err());
+    }
 }

@@ -495,6 +495,17 @@ fn affected_ci_skips_what_did_not_change_and_says_why() {
         "{out}"
     );
     assert!(out.contains("lint svc/web"), "{out}");
+    // A conditional workspace command waits for its paths; a full run runs it.
+    let marker = repo.path().join(".portfolio/lib-check-ran");
+    assert!(
+        out.contains(&format!(
+            "skip lint workspace: `mkdir -p .portfolio && touch .portfolio/lib-check-ran`: no change matching projects/svc/lib/** since {base}"
+        )),
+        "{out}"
+    );
+    assert!(!marker.exists());
+    repo.ok(ALICE, &["ci", "lint"]);
+    assert!(marker.exists());
     let out = repo.run(ALICE, IN_WINDOW, &["ci", "nonsense"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
