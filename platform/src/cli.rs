@@ -151,7 +151,7 @@ Examples:
     },
     /// Run a CI stage (or `all`) and write its record under `.portfolio/ci/<commit>/`.
     #[command(
-        after_help = "Stages: lint, unit, integration, security, build (`all` runs these), and deploy and verify with --env. Definitions: ci/stages/<kind>.toml and ci/stages/workspace.toml; a project overrides a stage under [ci] in project.toml.
+        after_help = "Stages: lint, unit, integration, security, build (`all` runs these), and deploy and verify with --env. Definitions: ci/stages/<kind>.toml and ci/stages/workspace.toml; a project overrides a stage under [ci] in project.toml. A workspace command written { run = \"...\", when = [\"platform/**\", \"*.rs\"] } runs under --affected only when a changed file matches.
 
 Examples:
   portfolio ci lint --affected --since origin/work
