@@ -95,10 +95,10 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Remove snapshots a retention policy does not keep (their data stays until `prune`,
-    /// which is planned).
+    /// Remove snapshots a retention policy does not keep (their data stays until `prune`, or
+    /// give --prune).
     #[command(
-        after_help = "Example:\n  file-backup forget --keep-last 3 --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --dry-run"
+        after_help = "Example:\n  file-backup forget --keep-last 3 --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --dry-run\n  file-backup forget --keep-daily 7 --prune"
     )]
     Forget {
         #[arg(long, default_value_t = 0)]
@@ -113,6 +113,19 @@ enum Cmd {
         keep_monthly: usize,
         #[arg(long, default_value_t = 0)]
         keep_yearly: usize,
+        /// Say what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Then remove the data no remaining snapshot uses (as `prune`).
+        #[arg(long)]
+        prune: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the data no snapshot uses: unused packs are deleted, partly used ones repacked,
+    /// a crashed run's leftovers removed. Safe to interrupt at any point.
+    #[command(after_help = "Examples:\n  file-backup prune --dry-run\n  file-backup prune --json")]
+    Prune {
         /// Say what would be removed; remove nothing.
         #[arg(long)]
         dry_run: bool,
@@ -137,6 +150,22 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         target: PathBuf,
     },
+}
+
+fn print_prune(r: &file_backup::prune::PruneReport) {
+    let mb = |b: u64| b as f64 / 1e6;
+    println!(
+        "{} {} unused blob(s) of {}: {} pack(s) deleted, {} repacked ({:.1} MB copied), {} unknown removed, {} kept; {:.1} MB freed",
+        if r.dry_run { "would prune" } else { "pruned" },
+        r.blobs_unused,
+        r.blobs_used + r.blobs_unused,
+        r.packs_deleted,
+        r.packs_repacked,
+        mb(r.bytes_repacked),
+        r.packs_unknown,
+        r.packs_kept,
+        mb(r.bytes_freed)
+    );
 }
 
 fn password(cli: &Cli) -> anyhow::Result<String> {
@@ -279,6 +308,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             keep_monthly,
             keep_yearly,
             dry_run,
+            prune,
             json,
         } => {
             use file_backup::retention::{Policy, keep};
@@ -295,8 +325,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     "no policy: give at least one --keep-* (forgetting everything is not a policy)"
                 );
             }
-            let repo = Repo::open(&root, &pass)?;
-            let _lock = repo.lock()?;
+            let mut repo = Repo::open(&root, &pass)?;
+            let lock = repo.lock()?;
             let snaps = repo.snapshots()?;
             let times: Vec<chrono::DateTime<chrono::Utc>> = snaps
                 .iter()
@@ -318,10 +348,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     removed.push(id.clone());
                 }
             }
+            let pruned = if prune {
+                Some(file_backup::prune::prune(&mut repo, dry_run)?)
+            } else {
+                None
+            };
+            drop(lock);
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({ "removed": removed, "kept": kept.iter().filter(|k| **k).count(), "dry_run": dry_run })
+                    serde_json::json!({ "removed": removed, "kept": kept.iter().filter(|k| **k).count(), "dry_run": dry_run, "prune": pruned })
                 );
             } else {
                 for id in &removed {
@@ -341,6 +377,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         "removed"
                     }
                 );
+                if let Some(r) = &pruned {
+                    print_prune(r);
+                }
+            }
+        }
+        Cmd::Prune { dry_run, json } => {
+            let mut repo = Repo::open(&root, &pass)?;
+            let _lock = repo.lock()?;
+            let report = file_backup::prune::prune(&mut repo, dry_run)?;
+            if json {
+                println!("{}", serde_json::to_string(&report).expect("serialises"));
+            } else {
+                print_prune(&report);
             }
         }
         Cmd::Diff { a, b, json } => {

@@ -490,6 +490,20 @@ impl<'a> PackWriter<'a> {
         if self.has(&id) {
             return Ok(id);
         }
+        self.store(id, kind, plain)
+    }
+
+    /// Stores `plain` again even though the index knows it (`prune` moving a used blob out of
+    /// a pack it deletes); the new place replaces the old one once the pack is written.
+    pub fn rewrite(&mut self, kind: &str, plain: &[u8]) -> Result<String> {
+        let id = self.repo.keys.blob_id(plain);
+        if self.entries.iter().any(|(e, _)| *e == id) {
+            return Ok(id);
+        }
+        self.store(id, kind, plain)
+    }
+
+    fn store(&mut self, id: String, kind: &str, plain: &[u8]) -> Result<String> {
         let compressed = zstd::encode_all(plain, 3)?;
         let sealed = self.repo.keys.seal(&compressed);
         let loc = Location {
@@ -532,6 +546,7 @@ impl<'a> PackWriter<'a> {
         bytes.extend(&sealed);
         bytes.extend((sealed.len() as u32).to_le_bytes());
         write_atomic(&self.repo.pack_path(&pack), &bytes)?;
+        crate::prune::pause_point("pack-written");
         for (id, mut loc) in self.entries.drain(..) {
             loc.pack = pack.clone();
             self.repo.index.insert(id.clone(), loc.clone());

@@ -277,3 +277,181 @@ fn a_live_lock_refuses_a_second_writer() {
     );
     assert_eq!(fs::read_dir(repo.join("locks")).unwrap().count(), 0);
 }
+
+/// Writes `n` files of pseudo-random (incompressible) bytes, 40 KB each, named `<prefix><i>`.
+fn random_files(dir: &Path, prefix: &str, n: u32) {
+    fs::create_dir_all(dir).unwrap();
+    for i in 0..n {
+        let mut x: u64 = prefix.bytes().fold(u64::from(i) + 1, |a, b| {
+            a.wrapping_mul(1_000_003) ^ u64::from(b)
+        }) | 1;
+        let bytes: Vec<u8> = (0..40_000)
+            .map(|_| {
+                // xorshift64: incompressible, different per file
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect();
+        fs::write(dir.join(format!("{prefix}{i}")), bytes).unwrap();
+    }
+}
+
+fn data_bytes(repo: &Path) -> u64 {
+    let mut total = 0;
+    for d in fs::read_dir(repo.join("data")).unwrap() {
+        for f in fs::read_dir(d.unwrap().path()).unwrap() {
+            total += f.unwrap().metadata().unwrap().len();
+        }
+    }
+    total
+}
+
+fn json(text: &str) -> serde_json::Value {
+    let line = text.lines().find(|l| l.starts_with('{')).unwrap_or(text);
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// Two snapshots sharing one pack: the first has `old*` and `keep*`, the second `keep*` and
+/// `new*`; the first is forgotten (without prune).
+fn two_snapshots_one_forgotten(work: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let src = work.join("src");
+    let repo = work.join("repo");
+    random_files(&src, "old", 20);
+    random_files(&src, "keep", 20);
+    ok(&repo, &["init"]);
+    ok(&repo, &["backup", src.to_str().unwrap()]);
+    for i in 0..20 {
+        fs::remove_file(src.join(format!("old{i}"))).unwrap();
+    }
+    random_files(&src, "new", 20);
+    ok(&repo, &["backup", src.to_str().unwrap()]);
+    ok(&repo, &["forget", "--keep-last", "1"]);
+    (src, repo)
+}
+
+#[test]
+fn prune_removes_what_no_snapshot_uses_and_the_rest_restores() {
+    let work = tempfile::tempdir().unwrap();
+    let (src, repo) = two_snapshots_one_forgotten(work.path());
+    let before = data_bytes(&repo);
+    let dry = json(&ok(&repo, &["prune", "--dry-run", "--json"]));
+    // 20 files' data, and the trees that listed them.
+    let unused = dry["blobs_unused"].as_u64().unwrap();
+    assert!((20..30).contains(&unused), "{dry}");
+    assert_eq!(data_bytes(&repo), before, "a dry run removes nothing");
+    let report = json(&ok(&repo, &["prune", "--json"]));
+    assert_eq!(report["blobs_unused"], unused, "{report}");
+    assert_eq!(
+        report["packs_repacked"], 1,
+        "both snapshots shared one pack: {report}"
+    );
+    let after = data_bytes(&repo);
+    assert!(
+        after + 700_000 < before,
+        "20 files of 40 KB freed: {before} -> {after}"
+    );
+    assert_eq!(
+        report["bytes_freed"].as_u64().unwrap(),
+        before - after,
+        "{report}"
+    );
+    // Nothing left to do; the data is whole; the snapshot restores exactly.
+    let again = json(&ok(&repo, &["prune", "--json"]));
+    assert_eq!(
+        (
+            again["blobs_unused"].as_u64(),
+            again["packs_repacked"].as_u64()
+        ),
+        (Some(0), Some(0)),
+        "{again}"
+    );
+    ok(&repo, &["verify", "--read-data"]);
+    let target = work.path().join("restore");
+    ok(
+        &repo,
+        &["restore", "latest", "--target", target.to_str().unwrap()],
+    );
+    same_tree(
+        &src,
+        &target.join(src.canonicalize().unwrap().strip_prefix("/").unwrap()),
+    );
+
+    // forget --prune in one go.
+    random_files(&src, "newer", 5);
+    ok(&repo, &["backup", src.to_str().unwrap()]);
+    let both = json(&ok(
+        &repo,
+        &["forget", "--keep-last", "1", "--prune", "--json"],
+    ));
+    assert_eq!(both["removed"].as_array().unwrap().len(), 1, "{both}");
+    assert!(both["prune"]["blobs_used"].as_u64().unwrap() > 0, "{both}");
+    ok(&repo, &["verify", "--read-data"]);
+}
+
+/// `kill -9` while a backup or a prune writes: `verify --read-data` passes, the next run
+/// completes, and the snapshot restores exactly.
+#[test]
+fn kill_9_during_backup_or_prune_leaves_a_sound_repository() {
+    use std::io::BufRead as _;
+    for (cmd, point) in [
+        ("backup", "pack-written"),
+        ("prune", "pack-written"),
+        ("prune", "prune-indexed"),
+        ("prune", "prune-deleting"),
+    ] {
+        let work = tempfile::tempdir().unwrap();
+        let (src, repo) = two_snapshots_one_forgotten(work.path());
+        if cmd == "backup" {
+            random_files(&src, "more", 10);
+        }
+        let args: Vec<&str> = match cmd {
+            "backup" => vec!["backup", src.to_str().unwrap()],
+            _ => vec!["prune"],
+        };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_file-backup"))
+            .arg("--repo")
+            .arg(&repo)
+            .args(&args)
+            .env("FILE_BACKUP_PASSWORD", PASS)
+            .env("FILE_BACKUP_PAUSE_AT", point)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut seen = Vec::new();
+        for line in stderr.lines() {
+            let line = line.unwrap();
+            let paused = line == format!("paused at {point}");
+            seen.push(line);
+            if paused {
+                break;
+            }
+        }
+        assert!(
+            seen.last().is_some_and(|l| l.starts_with("paused at")),
+            "{cmd} never reached {point}: {seen:?}"
+        );
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // verify exits 1 on any problem.
+        ok(&repo, &["verify", "--read-data"]);
+        ok(&repo, &args);
+        if cmd == "prune" {
+            let again = json(&ok(&repo, &["prune", "--json"]));
+            assert_eq!(again["blobs_unused"], 0, "{cmd} at {point}: {again}");
+            assert_eq!(again["packs_unknown"], 0, "{cmd} at {point}: {again}");
+        }
+        ok(&repo, &["verify", "--read-data"]);
+        let target = work.path().join("restore");
+        ok(
+            &repo,
+            &["restore", "latest", "--target", target.to_str().unwrap()],
+        );
+        same_tree(
+            &src,
+            &target.join(src.canonicalize().unwrap().strip_prefix("/").unwrap()),
+        );
+    }
+}
