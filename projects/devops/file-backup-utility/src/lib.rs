@@ -1,6 +1,7 @@
 //! `file-backup`: deduplicating, encrypted backups (experimental). The repository format is in
 //! [`repo`]; this module walks trees for `backup`, `ls` and `restore`.
 
+pub mod copy;
 pub mod prune;
 pub mod repo;
 pub mod retention;

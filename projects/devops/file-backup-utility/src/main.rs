@@ -132,6 +132,22 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Replicate the repository to a second target: copies what the target lacks (packs,
+    /// index, snapshots, in that order) and removes what the source no longer has. A new
+    /// target gets the same keys: the same password opens it.
+    #[command(
+        after_help = "Examples:\n  file-backup copy --to /mnt/offsite/repo\n  file-backup copy --to /mnt/offsite/repo --no-delete --json"
+    )]
+    Copy {
+        /// The target folder: empty or missing (created), or a replica made by an earlier copy.
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+        /// Keep snapshots and data the source has forgotten or pruned.
+        #[arg(long)]
+        no_delete: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// What changed between two snapshots: + added, - removed, M content, U metadata only.
     #[command(after_help = "Example:\n  file-backup diff 3fa2 latest")]
     Diff {
@@ -380,6 +396,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if let Some(r) = &pruned {
                     print_prune(r);
                 }
+            }
+        }
+        Cmd::Copy {
+            to,
+            no_delete,
+            json,
+        } => {
+            let repo = Repo::open(&root, &pass)?;
+            let _lock = repo.lock()?;
+            let r = file_backup::copy::copy(&repo, &to, !no_delete)?;
+            if json {
+                println!("{}", serde_json::to_string(&r).expect("serialises"));
+            } else {
+                println!(
+                    "{} {}: {} pack(s), {} index file(s), {} snapshot(s) copied ({:.1} MB); {} snapshot(s), {} index file(s), {} pack(s) removed",
+                    if r.created {
+                        "created replica"
+                    } else {
+                        "updated replica"
+                    },
+                    to.display(),
+                    r.packs_copied,
+                    r.indexes_copied,
+                    r.snapshots_copied,
+                    r.bytes_copied as f64 / 1e6,
+                    r.snapshots_removed,
+                    r.indexes_removed,
+                    r.packs_removed
+                );
             }
         }
         Cmd::Prune { dry_run, json } => {

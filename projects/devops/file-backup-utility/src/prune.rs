@@ -55,7 +55,8 @@ pub fn used_blobs(repo: &Repo) -> Result<HashSet<String>, RepoError> {
 }
 
 /// For tests of crash safety: with `FILE_BACKUP_PAUSE_AT=<point>` the process says so on stderr
-/// and stops there until it is killed. Points: `pack-written`, `prune-indexed`, `prune-deleting`.
+/// and stops there until it is killed. Points: `pack-written` (backup, prune), `prune-indexed`,
+/// `prune-deleting`, `copy-packed`.
 pub fn pause_point(point: &str) {
     if std::env::var("FILE_BACKUP_PAUSE_AT").is_ok_and(|p| p == point) {
         eprintln!("paused at {point}");

@@ -400,25 +400,31 @@ impl Repo {
 
     /// Takes the exclusive lock; released when the guard drops.
     pub fn lock(&self) -> Result<LockGuard> {
-        let dir = self.root.join("locks");
-        for e in fs::read_dir(&dir)?.filter_map(|e| e.ok()) {
-            if let Ok(l) = read_json::<LockInfo>(&e.path()) {
-                if l.pid != std::process::id() && pid_alive(l.pid) {
-                    return Err(RepoError::Locked(l.host, l.pid, l.time));
-                }
-                // A lock of a process that is gone (a crash): stale, removed.
-                let _ = fs::remove_file(e.path());
-            }
-        }
-        let path = dir.join(random_id());
-        let info = LockInfo {
-            host: hostname(),
-            pid: std::process::id(),
-            time: chrono::Utc::now().to_rfc3339(),
-        };
-        write_atomic(&path, &serde_json::to_vec(&info).expect("serialises"))?;
-        Ok(LockGuard(path))
+        lock_at(&self.root)
     }
+}
+
+/// Takes the exclusive lock of the repository at `root` (one that need not be open: `copy`'s
+/// target); released when the guard drops.
+pub fn lock_at(root: &Path) -> Result<LockGuard> {
+    let dir = root.join("locks");
+    for e in fs::read_dir(&dir)?.filter_map(|e| e.ok()) {
+        if let Ok(l) = read_json::<LockInfo>(&e.path()) {
+            if l.pid != std::process::id() && pid_alive(l.pid) {
+                return Err(RepoError::Locked(l.host, l.pid, l.time));
+            }
+            // A lock of a process that is gone (a crash): stale, removed.
+            let _ = fs::remove_file(e.path());
+        }
+    }
+    let path = dir.join(random_id());
+    let info = LockInfo {
+        host: hostname(),
+        pid: std::process::id(),
+        time: chrono::Utc::now().to_rfc3339(),
+    };
+    write_atomic(&path, &serde_json::to_vec(&info).expect("serialises"))?;
+    Ok(LockGuard(path))
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -390,11 +390,41 @@ fn prune_removes_what_no_snapshot_uses_and_the_rest_restores() {
     ok(&repo, &["verify", "--read-data"]);
 }
 
+/// Runs `file-backup ARGS` until it stops at the pause point `point`, then kills it with
+/// SIGKILL.
+fn kill_9_at(repo: &Path, args: &[&str], point: &str) {
+    use std::io::BufRead as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_file-backup"))
+        .arg("--repo")
+        .arg(repo)
+        .args(args)
+        .env("FILE_BACKUP_PASSWORD", PASS)
+        .env("FILE_BACKUP_PAUSE_AT", point)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        let paused = line == format!("paused at {point}");
+        seen.push(line);
+        if paused {
+            break;
+        }
+    }
+    assert!(
+        seen.last().is_some_and(|l| l.starts_with("paused at")),
+        "{args:?} never reached {point}: {seen:?}"
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
 /// `kill -9` while a backup or a prune writes: `verify --read-data` passes, the next run
 /// completes, and the snapshot restores exactly.
 #[test]
 fn kill_9_during_backup_or_prune_leaves_a_sound_repository() {
-    use std::io::BufRead as _;
     for (cmd, point) in [
         ("backup", "pack-written"),
         ("prune", "pack-written"),
@@ -410,31 +440,7 @@ fn kill_9_during_backup_or_prune_leaves_a_sound_repository() {
             "backup" => vec!["backup", src.to_str().unwrap()],
             _ => vec!["prune"],
         };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_file-backup"))
-            .arg("--repo")
-            .arg(&repo)
-            .args(&args)
-            .env("FILE_BACKUP_PASSWORD", PASS)
-            .env("FILE_BACKUP_PAUSE_AT", point)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-        let mut seen = Vec::new();
-        for line in stderr.lines() {
-            let line = line.unwrap();
-            let paused = line == format!("paused at {point}");
-            seen.push(line);
-            if paused {
-                break;
-            }
-        }
-        assert!(
-            seen.last().is_some_and(|l| l.starts_with("paused at")),
-            "{cmd} never reached {point}: {seen:?}"
-        );
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        kill_9_at(&repo, &args, point);
         // verify exits 1 on any problem.
         ok(&repo, &["verify", "--read-data"]);
         ok(&repo, &args);
@@ -453,5 +459,77 @@ fn kill_9_during_backup_or_prune_leaves_a_sound_repository() {
             &src,
             &target.join(src.canonicalize().unwrap().strip_prefix("/").unwrap()),
         );
+    }
+}
+
+#[test]
+fn copy_keeps_a_replica_that_the_same_password_opens() {
+    let work = tempfile::tempdir().unwrap();
+    let (src, repo) = two_snapshots_one_forgotten(work.path());
+    let replica = work.path().join("offsite/replica");
+    let to = replica.to_str().unwrap();
+    let first = json(&ok(&repo, &["copy", "--to", to, "--json"]));
+    assert_eq!(first["created"], true, "{first}");
+    assert_eq!(first["snapshots_copied"], 1, "{first}");
+    let snapshots = |r: &Path| json(&ok(r, &["snapshots", "--json"]).replace('\n', ""));
+    assert_eq!(snapshots(&replica), snapshots(&repo));
+    ok(&replica, &["verify", "--read-data"]);
+    let restore = |r: &Path, name: &str| {
+        let target = work.path().join(name);
+        ok(
+            r,
+            &["restore", "latest", "--target", target.to_str().unwrap()],
+        );
+        same_tree(
+            &src,
+            &target.join(src.canonicalize().unwrap().strip_prefix("/").unwrap()),
+        );
+    };
+    restore(&replica, "r1");
+    // Up to date: nothing to copy.
+    let again = json(&ok(&repo, &["copy", "--to", to, "--json"]));
+    assert_eq!(
+        (
+            again["packs_copied"].as_u64(),
+            again["bytes_copied"].as_u64()
+        ),
+        (Some(0), Some(0)),
+        "{again}"
+    );
+    // The source prunes and backs up again: the replica follows, old packs and index go.
+    ok(&repo, &["prune"]);
+    random_files(&src, "later", 5);
+    ok(&repo, &["backup", src.to_str().unwrap()]);
+    let follow = json(&ok(&repo, &["copy", "--to", to, "--json"]));
+    assert_eq!(follow["snapshots_copied"], 1, "{follow}");
+    assert!(follow["packs_removed"].as_u64().unwrap() >= 1, "{follow}");
+    assert!(follow["indexes_removed"].as_u64().unwrap() >= 1, "{follow}");
+    ok(&replica, &["verify", "--read-data"]);
+    restore(&replica, "r2");
+    // --no-delete keeps what the source forgot.
+    ok(&repo, &["forget", "--keep-last", "1"]);
+    ok(&repo, &["copy", "--to", to, "--no-delete"]);
+    assert_eq!(snapshots(&replica).as_array().unwrap().len(), 2);
+    assert_eq!(snapshots(&repo).as_array().unwrap().len(), 1);
+    // kill -9 after the packs are copied: the replica is sound, the next copy completes it.
+    random_files(&src, "last", 5);
+    ok(&repo, &["backup", src.to_str().unwrap()]);
+    kill_9_at(&repo, &["copy", "--to", to], "copy-packed");
+    ok(&replica, &["verify", "--read-data"]);
+    ok(&repo, &["copy", "--to", to]);
+    assert_eq!(snapshots(&replica), snapshots(&repo));
+    restore(&replica, "r3");
+    // Another repository, a non-empty folder and the repository itself are refused.
+    let other = work.path().join("other");
+    ok(&other, &["init"]);
+    for (target, says) in [
+        (other.as_path(), "holds another repository"),
+        (src.as_path(), "is neither empty nor a replica"),
+        (repo.as_path(), "is the repository itself"),
+    ] {
+        let out = fb(&repo, PASS, &["copy", "--to", target.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{err}");
     }
 }
