@@ -4,6 +4,7 @@
 pub mod copy;
 pub mod prune;
 pub mod repo;
+pub mod report;
 pub mod retention;
 
 use std::fs;

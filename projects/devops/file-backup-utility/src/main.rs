@@ -148,6 +148,17 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Summaries of the last backup runs and of the repository: Markdown, HTML or JSON.
+    #[command(
+        after_help = "Examples:\n  file-backup report\n  file-backup report --format html --last 30 > report.html\n  file-backup report --format json"
+    )]
+    Report {
+        #[arg(long, value_enum, default_value = "md")]
+        format: ReportFormat,
+        /// How many runs, newest first.
+        #[arg(long, default_value_t = 10)]
+        last: usize,
+    },
     /// What changed between two snapshots: + added, - removed, M content, U metadata only.
     #[command(after_help = "Example:\n  file-backup diff 3fa2 latest")]
     Diff {
@@ -182,6 +193,36 @@ fn print_prune(r: &file_backup::prune::PruneReport) {
         r.packs_kept,
         mb(r.bytes_freed)
     );
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Md,
+    Html,
+    Json,
+}
+
+/// Pushes the run's metrics when `PUSHGATEWAY_URL` is set; a failed push is a warning (the
+/// backup itself succeeded).
+fn push_metrics(snap: &file_backup::repo::Snapshot) {
+    let Ok(url) = std::env::var("PUSHGATEWAY_URL") else {
+        return;
+    };
+    if url.is_empty() {
+        return;
+    }
+    let target = format!(
+        "{}/metrics/job/file-backup/instance/{}",
+        url.trim_end_matches('/'),
+        file_backup::repo::hostname()
+    );
+    let body = file_backup::report::metrics(snap, chrono::Utc::now().timestamp());
+    if let Err(e) = ureq::put(&target)
+        .header("content-type", "text/plain; version=0.0.4")
+        .send(body.as_str())
+    {
+        eprintln!("warning: pushing metrics to {target}: {e}");
+    }
 }
 
 fn password(cli: &Cli) -> anyhow::Result<String> {
@@ -232,6 +273,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 dry_run,
             };
             let (id, snap) = backup(&mut repo, &paths, &opts)?;
+            if !dry_run {
+                push_metrics(&snap);
+            }
             if json {
                 println!("{}", serde_json::json!({ "id": id, "snapshot": snap }));
             } else {
@@ -425,6 +469,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     r.indexes_removed,
                     r.packs_removed
                 );
+            }
+        }
+        Cmd::Report { format, last } => {
+            use file_backup::report;
+            let repo = Repo::open(&root, &pass)?;
+            let r = report::report(&repo, last)?;
+            match format {
+                ReportFormat::Md => print!("{}", report::markdown(&r)),
+                ReportFormat::Html => print!("{}", report::html(&r)),
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&r)?),
             }
         }
         Cmd::Prune { dry_run, json } => {

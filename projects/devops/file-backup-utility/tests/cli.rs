@@ -533,3 +533,92 @@ fn copy_keeps_a_replica_that_the_same_password_opens() {
         assert!(err.contains(says), "{err}");
     }
 }
+
+/// A one-request fake Pushgateway: returns the request line and body it got.
+fn fake_gateway() -> (String, std::thread::JoinHandle<(String, String)>) {
+    use std::io::{BufRead as _, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = std::io::BufReader::new(stream);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let mut length = 0;
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h).unwrap();
+            if h.trim().is_empty() {
+                break;
+            }
+            if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        reader
+            .get_mut()
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            .unwrap();
+        (line.trim().to_string(), String::from_utf8(body).unwrap())
+    });
+    (url, handle)
+}
+
+#[test]
+fn report_summarises_the_runs_and_a_backup_pushes_its_metrics() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    let repo = work.path().join("repo");
+    random_files(&src, "f", 3);
+    ok(&repo, &["init"]);
+    let (url, gateway) = fake_gateway();
+    let backup = |gateway: &str, tag: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_file-backup"))
+            .arg("--repo")
+            .arg(&repo)
+            .args(["backup", src.to_str().unwrap(), "--tag", tag])
+            .env("FILE_BACKUP_PASSWORD", PASS)
+            .env("PUSHGATEWAY_URL", gateway)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    backup(&url, "<b>nightly</b>");
+    let (line, body) = gateway.join().unwrap();
+    assert!(
+        line.starts_with("PUT /metrics/job/file-backup/instance/"),
+        "{line}"
+    );
+    for want in [
+        "backup_files_total{state=\"new\"} 3\n",
+        "backup_files_total{state=\"unchanged\"} 0\n",
+        "backup_bytes_total{kind=\"read\"} 120000\n",
+        "backup_duration_seconds ",
+        "backup_last_success_timestamp ",
+    ] {
+        assert!(body.contains(want), "{want} in {body}");
+    }
+    // A gateway that is down is a warning; the backup stands.
+    let err = backup("http://127.0.0.1:9", "again");
+    assert!(err.contains("warning: pushing metrics"), "{err}");
+
+    let md = ok(&repo, &["report"]);
+    assert!(md.contains("2 snapshot(s)"), "{md}");
+    assert!(md.contains("| time | snapshot | paths |"), "{md}");
+    assert_eq!(md.matches("\n| 20").count(), 2, "two runs: {md}");
+    let j = json(&ok(&repo, &["report", "--format", "json", "--last", "1"]).replace('\n', ""));
+    let runs = j["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{j}");
+    assert_eq!(runs[0]["tags"][0], "again", "newest first: {j}");
+    assert_eq!(runs[0]["summary"]["files_unchanged"], 3, "{j}");
+    assert_eq!(j["repository"]["snapshots"], 2, "{j}");
+    let html = ok(&repo, &["report", "--format", "html"]);
+    assert!(html.starts_with("<!doctype html>"), "{html}");
+    assert!(
+        html.contains("&lt;b&gt;nightly&lt;/b&gt;") && !html.contains("<b>"),
+        "{html}"
+    );
+}
