@@ -2,6 +2,7 @@
 //! [`repo`]; this module walks trees for `backup`, `ls` and `restore`.
 
 pub mod copy;
+pub mod jobs;
 pub mod prune;
 pub mod repo;
 pub mod report;
@@ -274,6 +275,46 @@ pub fn backup(
         repo.save_snapshot(&snap)?
     };
     Ok((id, snap))
+}
+
+/// The patterns of an exclude file: one per line; blank lines and `#` comments skipped.
+pub fn read_exclude_file(path: &Path) -> anyhow::Result<Vec<String>> {
+    let text = fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+/// Removes the snapshots `policy` does not keep (the caller holds the lock); returns the removed
+/// ids and how many stay.
+pub fn forget(
+    repo: &Repo,
+    policy: &retention::Policy,
+    dry_run: bool,
+) -> Result<(Vec<String>, usize), RepoError> {
+    let snaps = repo.snapshots()?;
+    let times: Vec<chrono::DateTime<chrono::Utc>> = snaps
+        .iter()
+        .map(|(id, s)| {
+            chrono::DateTime::parse_from_rfc3339(&s.time)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| RepoError::Damaged(format!("snapshot {id}"), "bad time".into()))
+        })
+        .collect::<Result<_, _>>()?;
+    let kept = retention::keep(&times, policy);
+    let mut removed = Vec::new();
+    for ((id, _), k) in snaps.iter().zip(&kept) {
+        if !k {
+            if !dry_run {
+                repo.forget_snapshot(id)?;
+            }
+            removed.push(id.clone());
+        }
+    }
+    Ok((removed, kept.iter().filter(|k| **k).count()))
 }
 
 /// Every entry of a snapshot as (path, node), depth first.

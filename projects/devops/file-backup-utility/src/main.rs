@@ -159,6 +159,42 @@ enum Cmd {
         #[arg(long, default_value_t = 10)]
         last: usize,
     },
+    /// Run the jobs of a config file: backup, retention (and prune), then the replicas.
+    #[command(after_help = "Examples:
+  file-backup run --config /etc/file-backup/backup.yaml
+  file-backup run --config backup.yaml --job platform-state --json
+
+The config file (YAML; relative paths are relative to its folder):
+  jobs:
+    platform-state:
+      sources: [/srv/portfolio/.portfolio/data]
+      exclude: [\"*.tmp\", logs]            # and exclude_file: FILE
+      tags: [nightly]
+      repository: /mnt/backup/portfolio
+      password_file: /etc/file-backup/password   # else --password-file / FILE_BACKUP_PASSWORD
+      copies: [/mnt/offsite/portfolio]
+      retention: {keep_daily: 7, keep_weekly: 4, keep_monthly: 12}
+      prune: true
+      schedule: \"*-*-* 02:30:00\"          # systemd OnCalendar, for `file-backup units`")]
+    Run {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Only these jobs (repeatable; default: all, in name order).
+        #[arg(long)]
+        job: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a systemd timer per job of a config file (for ops/systemd/file-backup@.service).
+    #[command(
+        after_help = "Example:\n  file-backup units --config /etc/file-backup/backup.yaml --out /etc/systemd/system\n  systemctl enable --now file-backup@platform-state.timer"
+    )]
+    Units {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// What changed between two snapshots: + added, - removed, M content, U metadata only.
     #[command(after_help = "Example:\n  file-backup diff 3fa2 latest")]
     Diff {
@@ -234,7 +270,93 @@ fn password(cli: &Cli) -> anyhow::Result<String> {
     })
 }
 
+/// Jobs of `run` that failed (exit 1, like any failed operation).
+#[derive(Debug, thiserror::Error)]
+#[error("failed job(s): {}", .0.join(", "))]
+struct JobsFailed(Vec<String>);
+
+/// `run` and `units`: the config file names the repositories.
+fn run_jobs(cli: &Cli) -> anyhow::Result<bool> {
+    match &cli.cmd {
+        Cmd::Run { config, job, json } => {
+            let cfg = file_backup::jobs::load(config)?;
+            for j in job {
+                anyhow::ensure!(
+                    cfg.jobs.contains_key(j),
+                    "no job `{j}` in {} (jobs: {})",
+                    config.display(),
+                    cfg.jobs.keys().cloned().collect::<Vec<_>>().join(", ")
+                );
+            }
+            let fallback = password(cli).ok();
+            let mut failed = Vec::new();
+            for (name, spec) in &cfg.jobs {
+                if !job.is_empty() && !job.contains(name) {
+                    continue;
+                }
+                match file_backup::jobs::run(name, spec, fallback.as_deref()) {
+                    Ok(r) => {
+                        if *json {
+                            println!("{}", serde_json::to_string(&r)?);
+                        } else {
+                            let s = &r.summary.summary;
+                            println!(
+                                "job {name}: snapshot {} (files new {}, changed {}, unchanged {}; {} added); {} forgotten{}{}",
+                                &r.snapshot[..12],
+                                s.files_new,
+                                s.files_changed,
+                                s.files_unchanged,
+                                file_backup::report::human(s.bytes_added),
+                                r.forgotten.len(),
+                                r.prune
+                                    .as_ref()
+                                    .map(|p| format!(
+                                        ", {} freed",
+                                        file_backup::report::human(p.bytes_freed)
+                                    ))
+                                    .unwrap_or_default(),
+                                r.copies
+                                    .iter()
+                                    .map(|(t, c)| format!(
+                                        ", copied to {} ({})",
+                                        t.display(),
+                                        file_backup::report::human(c.bytes_copied)
+                                    ))
+                                    .collect::<String>()
+                            );
+                        }
+                        push_metrics(&r.summary);
+                    }
+                    Err(e) => {
+                        eprintln!("job {name} failed: {e:#}");
+                        failed.push(name.clone());
+                    }
+                }
+            }
+            if !failed.is_empty() {
+                return Err(JobsFailed(failed).into());
+            }
+            Ok(true)
+        }
+        Cmd::Units { config, out } => {
+            let cfg = file_backup::jobs::load(config)?;
+            std::fs::create_dir_all(out)?;
+            for (name, text) in file_backup::jobs::timers(&cfg) {
+                let path = out.join(&name);
+                std::fs::write(&path, text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                println!("wrote {}", path.display());
+            }
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if run_jobs(&cli)? {
+        return Ok(());
+    }
     let root = cli.repo.clone().ok_or_else(|| {
         anyhow::anyhow!("no repository: give --repo DIR or set FILE_BACKUP_REPOSITORY")
     })?;
@@ -257,14 +379,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => {
             if let Some(f) = exclude_file {
-                let text = std::fs::read_to_string(&f)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
-                exclude.extend(
-                    text.lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                        .map(str::to_string),
-                );
+                exclude.extend(file_backup::read_exclude_file(&f)?);
             }
             let mut repo = Repo::open(&root, &pass)?;
             let opts = BackupOptions {
@@ -371,7 +486,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             prune,
             json,
         } => {
-            use file_backup::retention::{Policy, keep};
+            use file_backup::retention::Policy;
             let policy = Policy {
                 last: keep_last,
                 hourly: keep_hourly,
@@ -387,27 +502,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let mut repo = Repo::open(&root, &pass)?;
             let lock = repo.lock()?;
-            let snaps = repo.snapshots()?;
-            let times: Vec<chrono::DateTime<chrono::Utc>> = snaps
-                .iter()
-                .map(|(id, s)| {
-                    chrono::DateTime::parse_from_rfc3339(&s.time)
-                        .map(|t| t.with_timezone(&chrono::Utc))
-                        .map_err(|_| {
-                            RepoError::Damaged(format!("snapshot {id}"), "bad time".into())
-                        })
-                })
-                .collect::<Result<_, _>>()?;
-            let kept = keep(&times, &policy);
-            let mut removed = Vec::new();
-            for ((id, _), k) in snaps.iter().zip(&kept) {
-                if !k {
-                    if !dry_run {
-                        repo.forget_snapshot(id)?;
-                    }
-                    removed.push(id.clone());
-                }
-            }
+            let (removed, kept) = file_backup::forget(&repo, &policy, dry_run)?;
             let pruned = if prune {
                 Some(file_backup::prune::prune(&mut repo, dry_run)?)
             } else {
@@ -417,7 +512,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({ "removed": removed, "kept": kept.iter().filter(|k| **k).count(), "dry_run": dry_run, "prune": pruned })
+                    serde_json::json!({ "removed": removed, "kept": kept, "dry_run": dry_run, "prune": pruned })
                 );
             } else {
                 for id in &removed {
@@ -429,7 +524,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 eprintln!(
                     "{} kept, {} {}",
-                    kept.iter().filter(|k| **k).count(),
+                    kept,
                     removed.len(),
                     if dry_run {
                         "would be removed"
@@ -513,6 +608,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let repo = Repo::open(&root, &pass)?;
             eprintln!("removed {} lock(s)", repo.unlock()?);
         }
+        Cmd::Run { .. } | Cmd::Units { .. } => unreachable!("handled by run_jobs"),
         Cmd::Restore { snapshot, target } => {
             let repo = Repo::open(&root, &pass)?;
             let (id, snap) = repo.find_snapshot(&snapshot)?;
@@ -533,7 +629,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            if e.downcast_ref::<RepoError>().is_some() {
+            if e.downcast_ref::<RepoError>().is_some() || e.downcast_ref::<JobsFailed>().is_some() {
                 ExitCode::from(1)
             } else {
                 ExitCode::from(2)

@@ -622,3 +622,139 @@ fn report_summarises_the_runs_and_a_backup_pushes_its_metrics() {
         "{html}"
     );
 }
+
+#[test]
+fn jobs_from_a_config_file_back_up_keep_and_replicate() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    random_files(&w.join("data/a"), "a", 3);
+    random_files(&w.join("data/b"), "b", 2);
+    fs::write(w.join("data/a/skip.tmp"), "scratch").unwrap();
+    fs::write(w.join("password"), format!("{PASS}\n")).unwrap();
+    ok(&w.join("repo-a"), &["init"]);
+    ok(&w.join("repo-b"), &["init"]);
+    let config = w.join("backup.yaml");
+    fs::write(
+        &config,
+        "jobs:\n  alpha:\n    sources: [data/a]\n    exclude: [\"*.tmp\"]\n    repository: repo-a\n    \
+         password_file: password\n    copies: [offsite/a]\n    retention: {keep_last: 1}\n    \
+         prune: true\n    schedule: \"*-*-* 02:30:00\"\n  beta:\n    sources: [data/b]\n    \
+         repository: repo-b\n    tags: [nightly]\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        // beta has no password_file: it takes FILE_BACKUP_PASSWORD.
+        let out = fb(
+            &w.join("unused"),
+            PASS,
+            &[&["run", "--config", config.to_str().unwrap()], args].concat(),
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    let (code, text) = run(&["--json"]);
+    assert_eq!(code, Some(0), "{text}");
+    let results: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), 2, "{text}");
+    assert_eq!(results[0]["job"], "alpha");
+    assert_eq!(
+        results[0]["summary"]["summary"]["files_new"], 3,
+        "*.tmp excluded: {text}"
+    );
+    assert_eq!(results[1]["summary"]["tags"][0], "nightly", "{text}");
+    // A second run of alpha: retention keeps one snapshot, the replica follows.
+    random_files(&w.join("data/a"), "later", 1);
+    let (code, text) = run(&["--job", "alpha"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("job alpha: snapshot") && text.contains("1 forgotten"),
+        "{text}"
+    );
+    assert!(!text.contains("job beta"), "{text}");
+    for repo in [w.join("repo-a"), w.join("offsite/a")] {
+        let snaps = json(&ok(&repo, &["snapshots", "--json"]).replace('\n', ""));
+        assert_eq!(snaps.as_array().unwrap().len(), 1, "{}", repo.display());
+        ok(&repo, &["verify", "--read-data"]);
+    }
+    // Clear errors: an unknown job, an unknown key (named with its place), a bad job name.
+    let (code, text) = run(&["--job", "gamma"]);
+    assert_eq!(code, Some(2), "a usage error");
+    assert!(
+        text.contains("no job `gamma`") && text.contains("(jobs: alpha, beta)"),
+        "{text}"
+    );
+    let bad = w.join("bad.yaml");
+    fs::write(
+        &bad,
+        "jobs:\n  alpha:\n    sources: [x]\n    repository: r\n    retain: 3\n",
+    )
+    .unwrap();
+    let out = fb(w, PASS, &["run", "--config", bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bad.yaml") && err.contains("unknown field `retain`") && err.contains("line"),
+        "{err}"
+    );
+    fs::write(
+        &bad,
+        "jobs:\n  Big Job:\n    sources: [x]\n    repository: r\n",
+    )
+    .unwrap();
+    let out = fb(w, PASS, &["run", "--config", bad.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a job name is lower-case"));
+    // A job that fails (its repository is gone) fails the run (exit 1) after the others ran.
+    fs::remove_dir_all(w.join("repo-b")).unwrap();
+    let (code, text) = run(&[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("job alpha: snapshot") && text.contains("job beta failed"),
+        "{text}"
+    );
+
+    // Timers for the service template; systemd itself checks the units.
+    let units = w.join("units");
+    ok(
+        w,
+        &[
+            "units",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            units.to_str().unwrap(),
+        ],
+    );
+    let alpha = fs::read_to_string(units.join("file-backup@alpha.timer")).unwrap();
+    assert!(alpha.contains("OnCalendar=*-*-* 02:30:00"), "{alpha}");
+    let beta = fs::read_to_string(units.join("file-backup@beta.timer")).unwrap();
+    assert!(beta.contains("OnCalendar=daily"), "{beta}");
+    let template = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/ops/systemd/file-backup@.service"
+    ))
+    .unwrap()
+    .replace(
+        "/usr/local/bin/file-backup",
+        env!("CARGO_BIN_EXE_file-backup"),
+    );
+    for job in ["alpha", "beta"] {
+        fs::write(units.join(format!("file-backup@{job}.service")), &template).unwrap();
+    }
+    let verify = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(units.join("file-backup@alpha.timer"))
+        .arg(units.join("file-backup@alpha.service"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/ops/systemd/file-backup@.timer"
+        ))
+        .output()
+        .expect("systemd-analyze");
+    let said = String::from_utf8_lossy(&verify.stderr);
+    assert!(verify.status.success() && said.trim().is_empty(), "{said}");
+}
