@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::copy::CopyReport;
 use crate::prune::PruneReport;
-use crate::repo::{Repo, RepoError, Snapshot};
+use crate::repo::{Credentials, Repo, RepoError, Snapshot, read_identities};
 use crate::retention::Policy;
 use crate::{BackupOptions, backup, forget, read_exclude_file, read_password};
 
@@ -43,8 +43,10 @@ pub struct Job {
     #[serde(default)]
     pub tags: Vec<String>,
     pub repository: PathBuf,
-    /// Else `--password-file` or `FILE_BACKUP_PASSWORD`.
+    /// Else `identity_file`, `--password-file`, `--identity-file` or `FILE_BACKUP_PASSWORD`.
     pub password_file: Option<PathBuf>,
+    /// Age identities for a key added with a recipient (instead of a password).
+    pub identity_file: Option<PathBuf>,
     /// Replicas kept with `copy` after each run.
     #[serde(default)]
     pub copies: Vec<PathBuf>,
@@ -134,6 +136,9 @@ pub fn load(path: &Path) -> anyhow::Result<ConfigFile> {
         if let Some(p) = job.password_file.as_mut() {
             abs(p);
         }
+        if let Some(p) = job.identity_file.as_mut() {
+            abs(p);
+        }
     }
     Ok(cfg)
 }
@@ -150,18 +155,20 @@ pub struct JobResult {
 }
 
 /// Runs one job: backup, retention (and prune), then each replica.
-pub fn run(name: &str, job: &Job, fallback_password: Option<&str>) -> anyhow::Result<JobResult> {
-    let password = match &job.password_file {
-        Some(f) => read_password(f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
-        None => fallback_password
-            .map(str::to_string)
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "job `{name}`: no password (set password_file, --password-file or FILE_BACKUP_PASSWORD)"
-                )
-            })?,
+pub fn run(name: &str, job: &Job, fallback: Option<&Credentials>) -> anyhow::Result<JobResult> {
+    let own = match (&job.identity_file, &job.password_file) {
+        (Some(f), _) => Some(Credentials::Identities(read_identities(f)?)),
+        (None, Some(f)) => Some(Credentials::Password(
+            read_password(f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
+        )),
+        (None, None) => None,
     };
-    let mut repo = Repo::open(&job.repository, &password)
+    let creds = own.as_ref().or(fallback).ok_or_else(|| {
+        anyhow::anyhow!(
+            "job `{name}`: no password (set password_file or identity_file, --password-file or FILE_BACKUP_PASSWORD)"
+        )
+    })?;
+    let mut repo = Repo::open_with(&job.repository, creds)
         .map_err(|e| anyhow::anyhow!("job `{name}`: {}: {e}", job.repository.display()))?;
     let mut excludes = job.exclude.clone();
     if let Some(f) = &job.exclude_file {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use file_backup::repo::{Repo, RepoError};
+use file_backup::repo::{Credentials, NewKey, Repo, RepoError};
 use file_backup::{BackupOptions, backup, diff, list, read_password, restore, verify};
 
 /// Deduplicating, encrypted backups (experimental).
@@ -38,15 +38,33 @@ struct Cli {
     /// File whose first line is the password (else FILE_BACKUP_PASSWORD).
     #[arg(long, global = true, value_name = "FILE")]
     password_file: Option<PathBuf>,
+    /// Open the repository with age identities (AGE-SECRET-KEY-1… lines) instead of a password,
+    /// through a key added with --recipient.
+    #[arg(
+        long,
+        global = true,
+        env = "FILE_BACKUP_IDENTITY_FILE",
+        value_name = "FILE"
+    )]
+    identity_file: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Create a repository (argon2id-protected key).
-    #[command(after_help = "Example:\n  file-backup --repo /mnt/backup/repo init")]
-    Init,
+    /// Create a repository: a key for the password (argon2id) and one per age recipient.
+    #[command(
+        after_help = "Examples:\n  file-backup --repo /mnt/backup/repo init\n  file-backup --repo /mnt/backup/repo init --recipient age1… (no password needed then)"
+    )]
+    Init {
+        /// Also open with this age recipient's identity (repeatable).
+        #[arg(long, value_name = "AGE_RECIPIENT")]
+        recipient: Vec<String>,
+    },
+    /// The repository's keys: list, add (a password or an age recipient), remove.
+    #[command(subcommand)]
+    Key(KeyCmd),
     /// Back up folders into a new snapshot; unchanged files are skipped by metadata.
     #[command(
         after_help = "Example:\n  file-backup backup /srv/data --exclude '*.tmp' --tag nightly"
@@ -231,6 +249,40 @@ fn print_prune(r: &file_backup::prune::PruneReport) {
     );
 }
 
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// The ways into the repository.
+    #[command(after_help = "Example:\n  file-backup key list --json")]
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a key: an age recipient, or a second password.
+    #[command(
+        after_help = "Examples:\n  file-backup key add --recipient age1…\n  file-backup key add --new-password-file /etc/file-backup/second-password"
+    )]
+    Add {
+        #[arg(
+            long,
+            value_name = "AGE_RECIPIENT",
+            required_unless_present = "new_password_file",
+            conflicts_with = "new_password_file"
+        )]
+        recipient: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        new_password_file: Option<PathBuf>,
+    },
+    /// Remove a key by id prefix (never the last one).
+    #[command(after_help = "Example:\n  file-backup key remove 3fa2")]
+    Remove { id: String },
+}
+
+fn parse_recipient(r: &str) -> anyhow::Result<age::x25519::Recipient> {
+    r.trim()
+        .parse()
+        .map_err(|e| anyhow::anyhow!("`{r}` is not an age recipient (age1…): {e}"))
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ReportFormat {
     Md,
@@ -261,6 +313,16 @@ fn push_metrics(snap: &file_backup::repo::Snapshot) {
     }
 }
 
+/// The identity file's age identities, or the password.
+fn credentials(cli: &Cli) -> anyhow::Result<Credentials> {
+    if let Some(f) = &cli.identity_file {
+        return Ok(Credentials::Identities(file_backup::repo::read_identities(
+            f,
+        )?));
+    }
+    Ok(Credentials::Password(password(cli)?))
+}
+
 fn password(cli: &Cli) -> anyhow::Result<String> {
     if let Some(f) = &cli.password_file {
         return read_password(f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()));
@@ -288,13 +350,13 @@ fn run_jobs(cli: &Cli) -> anyhow::Result<bool> {
                     cfg.jobs.keys().cloned().collect::<Vec<_>>().join(", ")
                 );
             }
-            let fallback = password(cli).ok();
+            let fallback = credentials(cli).ok();
             let mut failed = Vec::new();
             for (name, spec) in &cfg.jobs {
                 if !job.is_empty() && !job.contains(name) {
                     continue;
                 }
-                match file_backup::jobs::run(name, spec, fallback.as_deref()) {
+                match file_backup::jobs::run(name, spec, fallback.as_ref()) {
                     Ok(r) => {
                         if *json {
                             println!("{}", serde_json::to_string(&r)?);
@@ -360,15 +422,67 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let root = cli.repo.clone().ok_or_else(|| {
         anyhow::anyhow!("no repository: give --repo DIR or set FILE_BACKUP_REPOSITORY")
     })?;
-    let pass = password(&cli)?;
+    if let Cmd::Init { recipient } = &cli.cmd {
+        let recipients: Vec<_> = recipient
+            .iter()
+            .map(|r| parse_recipient(r))
+            .collect::<anyhow::Result<_>>()?;
+        let pass = if recipients.is_empty() {
+            Some(password(&cli)?)
+        } else {
+            password(&cli).ok()
+        };
+        let repo = Repo::init_with(&root, pass.as_deref(), &recipients)?;
+        eprintln!(
+            "created repository {} at {} ({} key(s))",
+            &repo.config.id[..12],
+            root.display(),
+            usize::from(pass.is_some()) + recipients.len()
+        );
+        return Ok(());
+    }
+    let creds = credentials(&cli)?;
     match cli.cmd {
-        Cmd::Init => {
-            let repo = Repo::init(&root, &pass)?;
-            eprintln!(
-                "created repository {} at {}",
-                &repo.config.id[..12],
-                root.display()
-            );
+        Cmd::Init { .. } => unreachable!("handled above"),
+        Cmd::Key(cmd) => {
+            let repo = Repo::open_with(&root, &creds)?;
+            match cmd {
+                KeyCmd::List { json } => {
+                    let keys = repo.key_list()?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&keys)?);
+                    } else {
+                        for k in keys {
+                            println!(
+                                "{}  {:<8}  {}  {}",
+                                &k.id[..12],
+                                k.kind,
+                                k.created.chars().take(19).collect::<String>(),
+                                k.recipient.unwrap_or_default()
+                            );
+                        }
+                    }
+                }
+                KeyCmd::Add {
+                    recipient,
+                    new_password_file,
+                } => {
+                    let key = match (recipient, new_password_file) {
+                        (Some(r), _) => NewKey::Recipient(parse_recipient(&r)?),
+                        (None, Some(f)) => NewKey::Password(
+                            read_password(&f)
+                                .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
+                        ),
+                        (None, None) => unreachable!("clap requires one"),
+                    };
+                    let id = repo.key_add(&key)?;
+                    eprintln!("added key {}", &id[..12]);
+                }
+                KeyCmd::Remove { id } => {
+                    let gone = repo.key_remove(&id)?;
+                    eprintln!("removed key {}", &gone[..12]);
+                }
+            }
         }
         Cmd::Backup {
             paths,
@@ -381,7 +495,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(f) = exclude_file {
                 exclude.extend(file_backup::read_exclude_file(&f)?);
             }
-            let mut repo = Repo::open(&root, &pass)?;
+            let mut repo = Repo::open_with(&root, &creds)?;
             let opts = BackupOptions {
                 excludes: exclude,
                 tags: tag,
@@ -409,7 +523,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Snapshots { json } => {
-            let repo = Repo::open(&root, &pass)?;
+            let repo = Repo::open_with(&root, &creds)?;
             let all = repo.snapshots()?;
             if json {
                 let v: Vec<_> = all
@@ -430,7 +544,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Ls { snapshot, json } => {
-            let repo = Repo::open(&root, &pass)?;
+            let repo = Repo::open_with(&root, &creds)?;
             let (_, snap) = repo.find_snapshot(&snapshot)?;
             let entries = list(&repo, &snap)?;
             if json {
@@ -450,7 +564,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             subset,
             json,
         } => {
-            let repo = Repo::open(&root, &pass)?;
+            let repo = Repo::open_with(&root, &creds)?;
             let r = verify(&repo, read_data, subset)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
@@ -500,7 +614,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     "no policy: give at least one --keep-* (forgetting everything is not a policy)"
                 );
             }
-            let mut repo = Repo::open(&root, &pass)?;
+            let mut repo = Repo::open_with(&root, &creds)?;
             let lock = repo.lock()?;
             let (removed, kept) = file_backup::forget(&repo, &policy, dry_run)?;
             let pruned = if prune {
@@ -542,7 +656,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             no_delete,
             json,
         } => {
-            let repo = Repo::open(&root, &pass)?;
+            let repo = Repo::open_with(&root, &creds)?;
             let _lock = repo.lock()?;
             let r = file_backup::copy::copy(&repo, &to, !no_delete)?;
             if json {
@@ -568,7 +682,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Report { format, last } => {
             use file_backup::report;
-            let repo = Repo::open(&root, &pass)?;
+            let repo = Repo::open_with(&root, &creds)?;
             let r = report::report(&repo, last)?;
             match format {
                 ReportFormat::Md => print!("{}", report::markdown(&r)),
@@ -577,7 +691,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Prune { dry_run, json } => {
-            let mut repo = Repo::open(&root, &pass)?;
+            let mut repo = Repo::open_with(&root, &creds)?;
             let _lock = repo.lock()?;
             let report = file_backup::prune::prune(&mut repo, dry_run)?;
             if json {
@@ -587,7 +701,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Diff { a, b, json } => {
-            let repo = Repo::open(&root, &pass)?;
+            let repo = Repo::open_with(&root, &creds)?;
             let (_, sa) = repo.find_snapshot(&a)?;
             let (_, sb) = repo.find_snapshot(&b)?;
             let changes = diff(&repo, &sa, &sb)?;
@@ -605,12 +719,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Unlock => {
-            let repo = Repo::open(&root, &pass)?;
+            let repo = Repo::open_with(&root, &creds)?;
             eprintln!("removed {} lock(s)", repo.unlock()?);
         }
         Cmd::Run { .. } | Cmd::Units { .. } => unreachable!("handled by run_jobs"),
         Cmd::Restore { snapshot, target } => {
-            let repo = Repo::open(&root, &pass)?;
+            let repo = Repo::open_with(&root, &creds)?;
             let (id, snap) = repo.find_snapshot(&snapshot)?;
             let (files, bytes) = restore(&repo, &snap, &target)?;
             eprintln!(

@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! config                      JSON, plaintext: format version, repository id, chunker sizes
-//! keys/<id>                   JSON: argon2id parameters and salt, the master key encrypted
-//!                             with the key derived from the passphrase
+//! keys/<id>                   JSON, one per way in: `argon2id` (parameters, salt, the master
+//!                             key encrypted with the key derived from the passphrase) or
+//!                             `age` (the master key as an age file to one recipient)
 //! data/<2 hex>/<pack id>      pack: encrypted blobs one after another, then the encrypted
 //!                             pack header (blob ids, kinds, offsets, lengths), then its length
 //!                             as 4 bytes little-endian
@@ -40,6 +41,12 @@ pub enum RepoError {
     Exists(String),
     #[error("wrong password: no key of this repository opens with it")]
     WrongPassword,
+    #[error(
+        "no key of this repository opens with the given age identity (keys: `file-backup key list`)"
+    )]
+    NoIdentity,
+    #[error("{0}")]
+    Key(String),
     #[error("repository format version {0}; this program reads version {VERSION}")]
     Version(u32),
     #[error("{0} is damaged: {1}")]
@@ -65,14 +72,125 @@ pub struct Config {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct KeyFile {
+    /// `argon2id` (a passphrase) or `age` (an age recipient).
     kdf: String,
+    #[serde(default)]
     m_cost: u32,
+    #[serde(default)]
     t_cost: u32,
+    #[serde(default)]
     p_cost: u32,
+    #[serde(default)]
     salt: String,
-    /// The master key, encrypted with the passphrase's key (hex).
+    /// The master key, encrypted with the passphrase's key, or as an age file (hex).
     master: String,
+    /// The age recipient an `age` key is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    recipient: Option<String>,
     created: String,
+}
+
+/// What opens a repository: its password, or age identities (keys added with a recipient).
+pub enum Credentials {
+    Password(String),
+    Identities(Vec<age::x25519::Identity>),
+}
+
+/// The age identities (`AGE-SECRET-KEY-1…` lines) of an identity file.
+pub fn read_identities(path: &Path) -> anyhow::Result<Vec<age::x25519::Identity>> {
+    let text = fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let ids: Vec<age::x25519::Identity> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .map(|l| {
+            l.parse()
+                .map_err(|e| anyhow::anyhow!("{}: an identity line: {e}", path.display()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    anyhow::ensure!(
+        !ids.is_empty(),
+        "{}: no age identity (AGE-SECRET-KEY-1…) in it",
+        path.display()
+    );
+    Ok(ids)
+}
+
+/// A way into the repository, as `key list` shows it.
+#[derive(Debug, Serialize)]
+pub struct KeyInfo {
+    pub id: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    pub created: String,
+}
+
+/// A key to add: a passphrase or an age recipient.
+pub enum NewKey {
+    Password(String),
+    Recipient(age::x25519::Recipient),
+}
+
+fn password_key(password: &str, master: &[u8]) -> KeyFile {
+    let mut salt = [0u8; 16];
+    OsRng.fill_bytes(&mut salt);
+    let (m, t, p) = (64 * 1024, 3, 1);
+    let kek = kdf(password.as_bytes(), &salt, m, t, p);
+    KeyFile {
+        kdf: "argon2id".into(),
+        m_cost: m,
+        t_cost: t,
+        p_cost: p,
+        salt: hex::encode(salt),
+        master: hex::encode(seal_with(&kek, master)),
+        recipient: None,
+        created: chrono::Utc::now().to_rfc3339(),
+    }
+}
+
+fn age_key(recipient: &age::x25519::Recipient, master: &[u8]) -> Result<KeyFile> {
+    let enc = age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+        .map_err(|e| RepoError::Key(format!("age recipient {recipient}: {e}")))?;
+    let mut out = Vec::new();
+    let mut w = enc
+        .wrap_output(&mut out)
+        .map_err(|e| RepoError::Key(e.to_string()))?;
+    w.write_all(master)?;
+    w.finish()?;
+    Ok(KeyFile {
+        kdf: "age".into(),
+        m_cost: 0,
+        t_cost: 0,
+        p_cost: 0,
+        salt: String::new(),
+        master: hex::encode(out),
+        recipient: Some(recipient.to_string()),
+        created: chrono::Utc::now().to_rfc3339(),
+    })
+}
+
+/// The master key inside `k`, if `creds` open it.
+fn unwrap_master(k: &KeyFile, creds: &Credentials) -> Option<Zeroizing<Vec<u8>>> {
+    let sealed = hex::decode(&k.master).ok()?;
+    match (k.kdf.as_str(), creds) {
+        ("argon2id", Credentials::Password(password)) => {
+            let salt = hex::decode(&k.salt).ok()?;
+            let kek = kdf(password.as_bytes(), &salt, k.m_cost, k.t_cost, k.p_cost);
+            open_with(&kek, &sealed).map(Zeroizing::new)
+        }
+        ("age", Credentials::Identities(ids)) => {
+            use std::io::Read as _;
+            let dec = age::Decryptor::new_buffered(&sealed[..]).ok()?;
+            let mut r = dec
+                .decrypt(ids.iter().map(|i| i as &dyn age::Identity))
+                .ok()?;
+            let mut out = Zeroizing::new(Vec::new());
+            r.read_to_end(&mut out).ok()?;
+            Some(out)
+        }
+        _ => None,
+    }
 }
 
 /// The 64-byte master key.
@@ -120,6 +238,21 @@ fn open_with(key: &[u8; 32], sealed: &[u8]) -> Option<Vec<u8>> {
 }
 
 impl Keys {
+    fn from_master(master: &[u8]) -> Keys {
+        let mut enc = Zeroizing::new([0u8; 32]);
+        let mut id = Zeroizing::new([0u8; 32]);
+        enc.copy_from_slice(&master[..32]);
+        id.copy_from_slice(&master[32..]);
+        Keys { enc, id }
+    }
+
+    fn master(&self) -> Zeroizing<Vec<u8>> {
+        let mut m = Zeroizing::new(Vec::with_capacity(64));
+        m.extend_from_slice(&self.enc[..]);
+        m.extend_from_slice(&self.id[..]);
+        m
+    }
+
     pub fn seal(&self, plain: &[u8]) -> Vec<u8> {
         seal_with(&self.enc, plain)
     }
@@ -206,8 +339,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 impl Repo {
     /// Creates a repository at `root` protected by `password`.
     pub fn init(root: &Path, password: &str) -> Result<Repo> {
+        Repo::init_with(root, Some(password), &[])
+    }
+
+    /// Creates a repository opened by `password` and/or each of `recipients`' identities.
+    pub fn init_with(
+        root: &Path,
+        password: Option<&str>,
+        recipients: &[age::x25519::Recipient],
+    ) -> Result<Repo> {
         if root.join("config").exists() {
             return Err(RepoError::Exists(root.display().to_string()));
+        }
+        if password.is_none() && recipients.is_empty() {
+            return Err(RepoError::Key(
+                "a repository needs a password or an age recipient".into(),
+            ));
         }
         for d in ["data", "index", "snapshots", "keys", "locks"] {
             fs::create_dir_all(root.join(d))?;
@@ -221,32 +368,38 @@ impl Repo {
         };
         let mut master = Zeroizing::new([0u8; 64]);
         OsRng.fill_bytes(&mut master[..]);
-        let mut salt = [0u8; 16];
-        OsRng.fill_bytes(&mut salt);
-        let (m, t, p) = (64 * 1024, 3, 1);
-        let kek = kdf(password.as_bytes(), &salt, m, t, p);
-        let key = KeyFile {
-            kdf: "argon2id".into(),
-            m_cost: m,
-            t_cost: t,
-            p_cost: p,
-            salt: hex::encode(salt),
-            master: hex::encode(seal_with(&kek, &master[..])),
-            created: chrono::Utc::now().to_rfc3339(),
-        };
-        write_atomic(
-            &root.join("keys").join(random_id()),
-            &serde_json::to_vec_pretty(&key).expect("serialises"),
-        )?;
+        let mut files = Vec::new();
+        if let Some(p) = password {
+            files.push(password_key(p, &master[..]));
+        }
+        for r in recipients {
+            files.push(age_key(r, &master[..])?);
+        }
+        for key in files {
+            write_atomic(
+                &root.join("keys").join(random_id()),
+                &serde_json::to_vec_pretty(&key).expect("serialises"),
+            )?;
+        }
         write_atomic(
             &root.join("config"),
             &serde_json::to_vec_pretty(&config).expect("serialises"),
         )?;
-        Repo::open(root, password)
+        Ok(Repo {
+            root: root.to_path_buf(),
+            config,
+            keys: Keys::from_master(&master[..]),
+            index: HashMap::new(),
+        })
     }
 
-    /// Opens a repository; a wrong password is `WrongPassword`.
+    /// Opens a repository with its password; a wrong one is `WrongPassword`.
     pub fn open(root: &Path, password: &str) -> Result<Repo> {
+        Repo::open_with(root, &Credentials::Password(password.to_string()))
+    }
+
+    /// Opens a repository with a password or age identities.
+    pub fn open_with(root: &Path, creds: &Credentials) -> Result<Repo> {
         let config_path = root.join("config");
         if !config_path.is_file() {
             return Err(RepoError::NotARepo(root.display().to_string()));
@@ -257,25 +410,21 @@ impl Repo {
         }
         let mut keys = None;
         for e in fs::read_dir(root.join("keys"))?.filter_map(|e| e.ok()) {
+            if e.file_name().to_string_lossy().starts_with(".tmp") {
+                continue;
+            }
             let k: KeyFile = read_json(&e.path())?;
-            let salt = hex::decode(&k.salt)
-                .map_err(|_| RepoError::Damaged(e.path().display().to_string(), "salt".into()))?;
-            let kek = kdf(password.as_bytes(), &salt, k.m_cost, k.t_cost, k.p_cost);
-            let sealed = hex::decode(&k.master).map_err(|_| {
-                RepoError::Damaged(e.path().display().to_string(), "master key".into())
-            })?;
-            if let Some(master) = open_with(&kek, &sealed).map(Zeroizing::new)
+            if let Some(master) = unwrap_master(&k, creds)
                 && master.len() == 64
             {
-                let mut enc = Zeroizing::new([0u8; 32]);
-                let mut id = Zeroizing::new([0u8; 32]);
-                enc.copy_from_slice(&master[..32]);
-                id.copy_from_slice(&master[32..]);
-                keys = Some(Keys { enc, id });
+                keys = Some(Keys::from_master(&master));
                 break;
             }
         }
-        let keys = keys.ok_or(RepoError::WrongPassword)?;
+        let keys = keys.ok_or(match creds {
+            Credentials::Password(_) => RepoError::WrongPassword,
+            Credentials::Identities(_) => RepoError::NoIdentity,
+        })?;
         let mut repo = Repo {
             root: root.to_path_buf(),
             config,
@@ -284,6 +433,68 @@ impl Repo {
         };
         repo.load_index()?;
         Ok(repo)
+    }
+
+    /// The ways into the repository.
+    pub fn key_list(&self) -> Result<Vec<KeyInfo>> {
+        let mut out = Vec::new();
+        for e in fs::read_dir(self.root.join("keys"))?.filter_map(|e| e.ok()) {
+            let id = e.file_name().to_string_lossy().to_string();
+            if id.starts_with(".tmp") {
+                continue;
+            }
+            let k: KeyFile = read_json(&e.path())?;
+            out.push(KeyInfo {
+                id,
+                kind: if k.kdf == "age" { "age" } else { "password" }.into(),
+                recipient: k.recipient,
+                created: k.created,
+            });
+        }
+        out.sort_by(|a, b| a.created.cmp(&b.created));
+        Ok(out)
+    }
+
+    /// Adds a way in; returns its key id.
+    pub fn key_add(&self, key: &NewKey) -> Result<String> {
+        let master = self.keys.master();
+        let file = match key {
+            NewKey::Password(p) => password_key(p, &master),
+            NewKey::Recipient(r) => age_key(r, &master)?,
+        };
+        let id = random_id();
+        write_atomic(
+            &self.root.join("keys").join(&id),
+            &serde_json::to_vec_pretty(&file).expect("serialises"),
+        )?;
+        Ok(id)
+    }
+
+    /// Removes the key whose id starts with `prefix`; the last key cannot go.
+    pub fn key_remove(&self, prefix: &str) -> Result<String> {
+        let all = self.key_list()?;
+        let matching: Vec<&KeyInfo> = all.iter().filter(|k| k.id.starts_with(prefix)).collect();
+        let key = match matching.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(RepoError::Key(format!(
+                    "no key {prefix} (see `file-backup key list`)"
+                )));
+            }
+            _ => {
+                return Err(RepoError::Key(format!(
+                    "the prefix {prefix} matches {} keys; give more characters",
+                    matching.len()
+                )));
+            }
+        };
+        if all.len() == 1 {
+            return Err(RepoError::Key(
+                "that is the repository's last key: add another first".into(),
+            ));
+        }
+        fs::remove_file(self.root.join("keys").join(&key.id))?;
+        Ok(key.id.clone())
     }
 
     fn load_index(&mut self) -> Result<()> {

@@ -758,3 +758,125 @@ fn jobs_from_a_config_file_back_up_keep_and_replicate() {
     let said = String::from_utf8_lossy(&verify.stderr);
     assert!(verify.status.success() && said.trim().is_empty(), "{said}");
 }
+
+#[test]
+fn age_recipients_and_second_passwords_open_the_repository() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let src = w.join("src");
+    random_files(&src, "f", 2);
+    let identity = |name: &str| {
+        let id = age::x25519::Identity::generate();
+        use age::secrecy::ExposeSecret as _;
+        let path = w.join(name);
+        fs::write(
+            &path,
+            format!(
+                "# created by the test\n{}\n",
+                id.to_string().expose_secret()
+            ),
+        )
+        .unwrap();
+        (path, id.to_public().to_string())
+    };
+    let (server_id, server_recipient) = identity("server.key");
+    let (laptop_id, laptop_recipient) = identity("laptop.key");
+    let with_identity = |repo: &Path, id: &Path, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_file-backup"))
+            .arg("--repo")
+            .arg(repo)
+            .arg("--identity-file")
+            .arg(id)
+            .args(args)
+            .env_remove("FILE_BACKUP_PASSWORD")
+            .output()
+            .unwrap()
+    };
+    // A repository with a password and an age recipient: both open it.
+    let repo = w.join("repo");
+    ok(&repo, &["init", "--recipient", &server_recipient]);
+    let out = with_identity(&repo, &server_id, &["backup", src.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    ok(&repo, &["verify", "--read-data"]);
+    // An identity without a key is one clear error (exit 1).
+    let out = with_identity(&repo, &laptop_id, &["snapshots"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no key of this repository opens with the given age identity"),
+        "{out:?}"
+    );
+    // key add / list / remove.
+    ok(&repo, &["key", "add", "--recipient", &laptop_recipient]);
+    fs::write(w.join("second"), "another long passphrase\n").unwrap();
+    ok(
+        &repo,
+        &[
+            "key",
+            "add",
+            "--new-password-file",
+            w.join("second").to_str().unwrap(),
+        ],
+    );
+    let keys = json(&ok(&repo, &["key", "list", "--json"]).replace('\n', ""));
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 4, "{keys:?}");
+    assert_eq!(keys.iter().filter(|k| k["kind"] == "age").count(), 2);
+    assert!(
+        with_identity(&repo, &laptop_id, &["snapshots"])
+            .status
+            .success()
+    );
+    assert!(
+        fb(&repo, "another long passphrase", &["snapshots"])
+            .status
+            .success()
+    );
+    let laptop_key = keys
+        .iter()
+        .find(|k| k["recipient"] == laptop_recipient.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ok(&repo, &["key", "remove", &laptop_key[..12]]);
+    assert_eq!(
+        with_identity(&repo, &laptop_id, &["snapshots"])
+            .status
+            .code(),
+        Some(1)
+    );
+    // Bad input: not a recipient; an identity file without identities.
+    let out = fb(&repo, PASS, &["key", "add", "--recipient", "age1nonsense"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not an age recipient"));
+    fs::write(w.join("empty.key"), "# nothing\n").unwrap();
+    let out = with_identity(&repo, &w.join("empty.key"), &["snapshots"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no age identity"),
+        "{out:?}"
+    );
+    // A repository with a recipient only (no password), and its last key cannot go.
+    let only = w.join("only-age");
+    let out = with_identity(
+        &only,
+        &server_id,
+        &["init", "--recipient", &server_recipient],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let keys = with_identity(&only, &server_id, &["key", "list", "--json"]);
+    let keys = json(&String::from_utf8_lossy(&keys.stdout).replace('\n', ""));
+    let id = keys[0]["id"].as_str().unwrap().to_string();
+    let out = with_identity(&only, &server_id, &["key", "remove", &id]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("last key"),
+        "{out:?}"
+    );
+    // The key files hold no plaintext master key: the repository's own no-plaintext check
+    // covers data; here the identity's secret never lands in the repository.
+    for e in fs::read_dir(repo.join("keys")).unwrap() {
+        let text = fs::read_to_string(e.unwrap().path()).unwrap();
+        assert!(!text.contains("AGE-SECRET-KEY"), "{text}");
+    }
+}
