@@ -42,6 +42,9 @@ pub struct Job {
     pub exclude_file: Option<PathBuf>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Stay on each source's file system.
+    #[serde(default)]
+    pub one_file_system: bool,
     pub repository: PathBuf,
     /// Else `identity_file`, `--password-file`, `--identity-file` or `FILE_BACKUP_PASSWORD`.
     pub password_file: Option<PathBuf>,
@@ -178,6 +181,7 @@ pub fn run(name: &str, job: &Job, fallback: Option<&Credentials>) -> anyhow::Res
         excludes,
         tags: job.tags.clone(),
         dry_run: false,
+        one_file_system: job.one_file_system,
     };
     let (snapshot, summary) = backup(&mut repo, &job.sources, &opts)?;
     let mut result = JobResult {

@@ -77,6 +77,9 @@ pub struct BackupOptions {
     pub excludes: Vec<String>,
     pub tags: Vec<String>,
     pub dry_run: bool,
+    /// Do not descend into folders on another file system than their backed-up path (mount
+    /// points are kept as empty folders).
+    pub one_file_system: bool,
 }
 
 fn wildcard(pattern: &str, s: &str) -> bool {
@@ -119,6 +122,8 @@ struct Walker<'r, 'a> {
     packs: &'r mut PackWriter<'a>,
     opts: &'r BackupOptions,
     summary: Summary,
+    /// The device of the path being backed up (for `one_file_system`).
+    dev: u64,
 }
 
 impl Walker<'_, '_> {
@@ -140,6 +145,17 @@ impl Walker<'_, '_> {
             if ft.is_symlink() {
                 let mut n = node_of(name, &m, "symlink");
                 n.target = Some(fs::read_link(&path)?.to_string_lossy().to_string());
+                tree.nodes.push(n);
+            } else if ft.is_dir() && self.opts.one_file_system && m.dev() != self.dev {
+                // A mount point: kept, empty.
+                self.summary.dirs += 1;
+                let mut n = node_of(name, &m, "dir");
+                let empty = serde_json::to_vec(&Tree::default()).expect("serialises");
+                n.subtree = Some(if self.opts.dry_run {
+                    self.packs.repo().keys.blob_id(&empty)
+                } else {
+                    self.packs.add("tree", &empty)?
+                });
                 tree.nodes.push(n);
             } else if ft.is_dir() {
                 self.summary.dirs += 1;
@@ -227,6 +243,7 @@ pub fn backup(
         packs: &mut packs,
         opts,
         summary: Summary::default(),
+        dev: 0,
     };
     let mut root = Tree::default();
     for (i, p) in abs.iter().enumerate() {
@@ -244,6 +261,7 @@ pub fn backup(
             .and_then(|n| n.subtree.as_deref())
             .and_then(|id| load_tree(walker.packs.repo(), id).ok());
         let mut n = node_of(names[i].clone(), &m, "dir");
+        walker.dev = m.dev();
         n.subtree = Some(walker.dir(p, old.as_ref())?);
         root.nodes.push(n);
     }
@@ -384,6 +402,7 @@ pub fn restore(repo: &Repo, snap: &Snapshot, target: &Path) -> Result<(u64, u64)
                 "symlink" => {
                     let _ = fs::remove_file(&path);
                     symlink(n.target.as_deref().unwrap_or(""), &path)?;
+                    set_owner(&path, n)?;
                 }
                 _ => {
                     let mut f = fs::File::create(&path)?;
@@ -394,6 +413,7 @@ pub fn restore(repo: &Repo, snap: &Snapshot, target: &Path) -> Result<(u64, u64)
                     }
                     f.set_len(n.size)?;
                     drop(f);
+                    set_owner(&path, n)?;
                     set_mtime(&path, n.mtime_ns)?;
                     fs::set_permissions(&path, fs::Permissions::from_mode(n.mode))?;
                     *files += 1;
@@ -412,10 +432,20 @@ pub fn restore(repo: &Repo, snap: &Snapshot, target: &Path) -> Result<(u64, u64)
     )?;
     // Folders last (children changed their mtimes), deepest first.
     for (path, n) in dirs.iter().rev() {
+        set_owner(path, n)?;
         set_mtime(path, n.mtime_ns)?;
         fs::set_permissions(path, fs::Permissions::from_mode(n.mode))?;
     }
     Ok((files, bytes))
+}
+
+/// Restores the owner (user and group ids) where the process may: as root. Anyone else gets
+/// their own files, as with `cp` (the permission error is not a failure).
+fn set_owner(path: &Path, n: &Node) -> std::io::Result<()> {
+    match std::os::unix::fs::lchown(path, Some(n.uid), Some(n.gid)) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Ok(()),
+        other => other,
+    }
 }
 
 fn set_mtime(path: &Path, ns: i128) -> std::io::Result<()> {

@@ -83,6 +83,9 @@ enum Cmd {
         /// Read and chunk everything but store nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Stay on each path's file system: mount points below it are kept as empty folders.
+        #[arg(long, short = 'x')]
+        one_file_system: bool,
         #[arg(long)]
         json: bool,
     },
@@ -490,6 +493,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             exclude_file,
             tag,
             dry_run,
+            one_file_system,
             json,
         } => {
             if let Some(f) = exclude_file {
@@ -500,6 +504,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 excludes: exclude,
                 tags: tag,
                 dry_run,
+                one_file_system,
             };
             let (id, snap) = backup(&mut repo, &paths, &opts)?;
             if !dry_run {

@@ -880,3 +880,68 @@ fn age_recipients_and_second_passwords_open_the_repository() {
         assert!(!text.contains("AGE-SECRET-KEY"), "{text}");
     }
 }
+
+/// Unmounts a test mount, also when the test fails.
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// As root (as in CI here): owners come back, and `--one-file-system` keeps a tmpfs mounted
+/// inside the source out (its mount point stays, empty). Another user gets their own files.
+#[test]
+fn owners_come_back_and_one_file_system_stays_on_its_file_system() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    let repo = work.path().join("repo");
+    random_files(&src, "f", 1);
+    let owned = src.join("owned.txt");
+    fs::write(&owned, "someone else's").unwrap();
+    let is_root = std::os::unix::fs::chown(&owned, Some(1234), Some(5678)).is_ok();
+    if is_root {
+        std::os::unix::fs::lchown(src.join("f0"), Some(42), Some(43)).unwrap();
+    }
+    let mnt = src.join("mnt");
+    fs::create_dir(&mnt).unwrap();
+    let mounted = is_root
+        && Command::new("mount")
+            .args(["-t", "tmpfs", "none"])
+            .arg(&mnt)
+            .status()
+            .unwrap()
+            .success();
+    let _unmount = mounted.then(|| Unmount(mnt.clone()));
+    if mounted {
+        fs::write(mnt.join("inside.txt"), "on another file system").unwrap();
+    }
+    ok(&repo, &["init"]);
+    ok(
+        &repo,
+        &["backup", "--one-file-system", src.to_str().unwrap()],
+    );
+    let target = work.path().join("restore");
+    ok(
+        &repo,
+        &["restore", "latest", "--target", target.to_str().unwrap()],
+    );
+    let back = target.join(src.canonicalize().unwrap().strip_prefix("/").unwrap());
+    if is_root {
+        let m = fs::metadata(back.join("owned.txt")).unwrap();
+        assert_eq!((m.uid(), m.gid()), (1234, 5678));
+        let m = fs::metadata(back.join("f0")).unwrap();
+        assert_eq!((m.uid(), m.gid()), (42, 43));
+    } else {
+        eprintln!("not root: owners and mounts are not exercised");
+    }
+    if mounted {
+        assert!(back.join("mnt").is_dir(), "the mount point stays");
+        assert_eq!(fs::read_dir(back.join("mnt")).unwrap().count(), 0);
+        // Without the flag the mounted file system is backed up too.
+        ok(&repo, &["backup", src.to_str().unwrap()]);
+        let listing = ok(&repo, &["ls", "latest"]);
+        assert!(listing.contains("mnt/inside.txt"), "{listing}");
+    }
+}
