@@ -182,6 +182,7 @@ pub fn run(name: &str, job: &Job, fallback: Option<&Credentials>) -> anyhow::Res
         tags: job.tags.clone(),
         dry_run: false,
         one_file_system: job.one_file_system,
+        progress: Default::default(),
     };
     let (snapshot, summary) = backup(&mut repo, &job.sources, &opts)?;
     let mut result = JobResult {

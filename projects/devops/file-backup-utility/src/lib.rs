@@ -3,6 +3,7 @@
 
 pub mod copy;
 pub mod jobs;
+pub mod progress;
 pub mod prune;
 pub mod repo;
 pub mod report;
@@ -80,6 +81,8 @@ pub struct BackupOptions {
     /// Do not descend into folders on another file system than their backed-up path (mount
     /// points are kept as empty folders).
     pub one_file_system: bool,
+    /// Where the run reports progress (hidden by default).
+    pub progress: progress::Progress,
 }
 
 fn wildcard(pattern: &str, s: &str) -> bool {
@@ -186,6 +189,14 @@ impl Walker<'_, '_> {
                     }
                     n.content = self.file(&path)?;
                 }
+                self.opts.progress.set_message(format!(
+                    "{} files, {} new or changed, {} added",
+                    self.summary.files_new
+                        + self.summary.files_changed
+                        + self.summary.files_unchanged,
+                    self.summary.files_new + self.summary.files_changed,
+                    report::human(self.packs.added_bytes)
+                ));
                 tree.nodes.push(n);
             }
             // Sockets, fifos and devices are skipped.
@@ -205,6 +216,7 @@ impl Walker<'_, '_> {
         {
             let chunk = chunk.map_err(|e| RepoError::Io(std::io::Error::other(e.to_string())))?;
             self.summary.bytes_read += chunk.length as u64;
+            self.opts.progress.inc(chunk.length as u64);
             if self.opts.dry_run {
                 ids.push(self.packs.repo().keys.blob_id(&chunk.data));
             } else {
@@ -364,6 +376,16 @@ pub fn list(repo: &Repo, snap: &Snapshot) -> Result<Vec<(String, Node)>, RepoErr
 /// Restores a snapshot under `target` (each backed-up folder under its own path), checking
 /// every blob it reads. Returns (files, bytes).
 pub fn restore(repo: &Repo, snap: &Snapshot, target: &Path) -> Result<(u64, u64), RepoError> {
+    restore_with(repo, snap, target, &progress::Progress::hidden())
+}
+
+/// [`restore`], reporting bytes written to `progress`.
+pub fn restore_with(
+    repo: &Repo,
+    snap: &Snapshot,
+    target: &Path,
+    progress: &progress::Progress,
+) -> Result<(u64, u64), RepoError> {
     fs::create_dir_all(target)?;
     let mut files = 0;
     let mut bytes = 0;
@@ -375,6 +397,7 @@ pub fn restore(repo: &Repo, snap: &Snapshot, target: &Path) -> Result<(u64, u64)
         files: &mut u64,
         bytes: &mut u64,
         dirs: &mut Vec<(PathBuf, Node)>,
+        progress: &progress::Progress,
     ) -> Result<(), RepoError> {
         for n in &tree.nodes {
             let unsafe_name = Path::new(&n.name).components().any(|c| {
@@ -395,7 +418,15 @@ pub fn restore(repo: &Repo, snap: &Snapshot, target: &Path) -> Result<(u64, u64)
                 "dir" => {
                     fs::create_dir_all(&path)?;
                     if let Some(id) = &n.subtree {
-                        go(repo, &load_tree(repo, id)?, &path, files, bytes, dirs)?;
+                        go(
+                            repo,
+                            &load_tree(repo, id)?,
+                            &path,
+                            files,
+                            bytes,
+                            dirs,
+                            progress,
+                        )?;
                     }
                     dirs.push((path, n.clone()));
                 }
@@ -410,6 +441,7 @@ pub fn restore(repo: &Repo, snap: &Snapshot, target: &Path) -> Result<(u64, u64)
                         let data = repo.read_blob(c)?;
                         std::io::Write::write_all(&mut f, &data)?;
                         *bytes += data.len() as u64;
+                        progress.inc(data.len() as u64);
                     }
                     f.set_len(n.size)?;
                     drop(f);
@@ -429,6 +461,7 @@ pub fn restore(repo: &Repo, snap: &Snapshot, target: &Path) -> Result<(u64, u64)
         &mut files,
         &mut bytes,
         &mut dirs,
+        progress,
     )?;
     // Folders last (children changed their mtimes), deepest first.
     for (path, n) in dirs.iter().rev() {

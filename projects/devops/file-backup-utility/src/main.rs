@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use file_backup::progress::Progress;
 use file_backup::repo::{Credentials, NewKey, Repo, RepoError};
-use file_backup::{BackupOptions, backup, diff, list, read_password, restore, verify};
+use file_backup::{BackupOptions, backup, diff, list, read_password, restore_with, verify};
 
 /// Deduplicating, encrypted backups (experimental).
 ///
@@ -505,8 +506,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 tags: tag,
                 dry_run,
                 one_file_system,
+                progress: if json {
+                    Progress::hidden()
+                } else {
+                    Progress::bytes("backup")
+                },
             };
-            let (id, snap) = backup(&mut repo, &paths, &opts)?;
+            let result = backup(&mut repo, &paths, &opts);
+            opts.progress.finish();
+            let (id, snap) = result?;
             if !dry_run {
                 push_metrics(&snap);
             }
@@ -731,7 +739,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Restore { snapshot, target } => {
             let repo = Repo::open_with(&root, &creds)?;
             let (id, snap) = repo.find_snapshot(&snapshot)?;
-            let (files, bytes) = restore(&repo, &snap, &target)?;
+            let total = list(&repo, &snap)?
+                .iter()
+                .filter(|(_, n)| n.kind == "file")
+                .map(|(_, n)| n.size)
+                .sum();
+            let progress = Progress::bar("restore", total);
+            let result = restore_with(&repo, &snap, &target, &progress);
+            progress.finish();
+            let (files, bytes) = result?;
             eprintln!(
                 "restored snapshot {} to {}: {files} file(s), {bytes} bytes, every blob verified",
                 &id[..12],

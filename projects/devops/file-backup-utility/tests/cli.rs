@@ -945,3 +945,44 @@ fn owners_come_back_and_one_file_system_stays_on_its_file_system() {
         assert!(listing.contains("mnt/inside.txt"), "{listing}");
     }
 }
+
+/// Progress is drawn on a terminal (here a pseudo-terminal from util-linux `script`) and never
+/// into a pipe.
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    let repo = work.path().join("repo");
+    random_files(&src, "f", 300); // 12 MB: long enough for a few frames
+    ok(&repo, &["init"]);
+    let bin = env!("CARGO_BIN_EXE_file-backup");
+    let on_terminal = |args: &str| {
+        let out = Command::new("script")
+            .args([
+                "-qec",
+                &format!("{bin} --repo {} {args}", repo.display()),
+                "/dev/null",
+            ])
+            .env("FILE_BACKUP_PASSWORD", PASS)
+            .env("TERM", "xterm")
+            .output()
+            .expect("script (util-linux)");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = on_terminal(&format!("backup {}", src.display()));
+    assert!(
+        shown.contains("backup ") && shown.contains("read ("),
+        "{shown}"
+    );
+    let target = work.path().join("restore");
+    let shown = on_terminal(&format!("restore latest --target {}", target.display()));
+    assert!(
+        shown.contains("restore [") && shown.contains("MiB"),
+        "{shown}"
+    );
+    // Into a pipe: the summary line only.
+    let piped = ok(&repo, &["backup", src.to_str().unwrap()]);
+    assert!(!piped.contains("read ("), "{piped}");
+    assert!(piped.contains("snapshot "), "{piped}");
+}
