@@ -471,6 +471,33 @@ pub enum DrCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Run a disaster-recovery drill: back up, load, delete or corrupt the state, restore,
+    /// restart; measure RTO and RPO against the manifest and check the data.
+    #[command(
+        after_help = "Each project needs state, rto, rpo and a [dr] table (load, count) in its \
+manifest. The drill runs in a sandbox worktree of HEAD under .portfolio/drills/ on the ports and \
+environment of projects/strategy/disaster-recovery-plan/drill.toml, so `portfolio up` may keep \
+running. Exit 1 when a target is missed or data is lost; evidence goes to audits/ and a line to \
+the DR project's EXERCISES.md.
+
+Examples:
+  portfolio dr drill --project backend/task-api
+  portfolio dr drill --scenario corruption --json
+  portfolio dr drill --project data-streaming/kafka-data-consumer --keep"
+    )]
+    Drill {
+        /// Projects to drill (repeatable; default: every built project with a [dr] table).
+        #[arg(long = "project", value_name = "ID")]
+        projects: Vec<String>,
+        #[arg(long, value_enum, default_value = "loss")]
+        scenario: crate::drill::Scenario,
+        /// Keep the sandbox worktree (the report and backup stay either way).
+        #[arg(long)]
+        keep: bool,
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

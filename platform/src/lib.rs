@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod diag;
 pub mod docs;
 pub mod dr;
+pub mod drill;
 pub mod flagcheck;
 pub mod git;
 pub mod governance;

@@ -433,6 +433,64 @@ fn run(cli: Cli) -> CmdResult {
         Cmd::Audit(cmd) => audit_cmd(&root, cmd),
         Cmd::Flags(cmd) => flags_cmd(&root, cmd),
         Cmd::Secrets(cmd) => secrets_cmd(&root, cmd),
+        Cmd::Dr(portfolio::cli::DrCmd::Drill {
+            projects,
+            scenario,
+            keep,
+            json,
+        }) => {
+            use portfolio::drill;
+            let (catalog, _) = load(&root)?;
+            let selected =
+                drill::selected(&catalog, &projects).map_err(|e| Failure::Usage(e.to_string()))?;
+            let mut results = Vec::new();
+            let mut ok = true;
+            for p in selected {
+                if !json {
+                    eprintln!("drill {} ({scenario:?})", p.id());
+                }
+                match drill::drill(&catalog, p, scenario, keep, !json) {
+                    Ok(r) => {
+                        let summary = format!(
+                            "DR drill of {} ({:?}): {}; RTO {:.1} s (target {}), RPO {:.1} s (target {}); data {}",
+                            r.project,
+                            r.scenario,
+                            if r.passed { "passed" } else { "FAILED" },
+                            r.rto_seconds,
+                            r.rto_target,
+                            r.rpo_seconds,
+                            r.rpo_target,
+                            if r.checksum_match && r.nothing_backed_up_missing {
+                                "intact"
+                            } else {
+                                "lost"
+                            }
+                        );
+                        portfolio::audit::record_or_warn(
+                            &root, "dr-drill", &r.project, &summary, &r,
+                        );
+                        if !std::env::var("PORTFOLIO_EVIDENCE").is_ok_and(|v| v == "0")
+                            && let Err(e) = drill::log_exercise(&root, &r)
+                        {
+                            eprintln!("warning: {}: {e}", drill::EXERCISES);
+                        }
+                        if !json {
+                            println!("{summary} (report {}/report.md)", r.folder);
+                        }
+                        ok &= r.passed;
+                        results.push(r);
+                    }
+                    Err(e) => {
+                        eprintln!("drill of {} failed: {e}", p.id());
+                        ok = false;
+                    }
+                }
+            }
+            if json {
+                print_json(&results);
+            }
+            if ok { Ok(()) } else { Err(Failure::Problems) }
+        }
         Cmd::Dr(portfolio::cli::DrCmd::Matrix { check, json }) => {
             use portfolio::dr;
             let (catalog, _) = load(&root)?;

@@ -203,6 +203,20 @@ pub struct Manifest {
     pub links: BTreeMap<String, String>,
     #[serde(default)]
     pub decommission: Option<Decommission>,
+    /// How `portfolio dr drill` loads and counts the project's data.
+    #[serde(default)]
+    pub dr: Option<DrHooks>,
+}
+
+/// `[dr]`: commands run by a DR drill in the project's folder of the sandbox, with the drill's
+/// environment, `PORTFOLIO_ROOT` (the sandbox) and `DR_WORK` (a scratch folder).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DrHooks {
+    /// Writes data through the running service.
+    pub load: String,
+    /// Prints a JSON object of counts (numbers) of the service's data.
+    pub count: String,
 }
 
 impl Manifest {
@@ -278,11 +292,13 @@ fn known_keys(table: &str) -> &'static [&'static str] {
             "tags",
             "links",
             "decommission",
+            "dr",
         ],
         "provides" | "consumes" => &["http", "grpc", "topics", "tables"],
         "tasks" => &["lint", "test", "build", "run", "ready", "ready_timeout"],
         "env" => &["name", "default", "secret", "description"],
         "decommission" => &["reason", "adr", "requested", "date"],
+        "dr" => &["load", "count"],
         _ => &[],
     }
 }
