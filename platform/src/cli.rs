@@ -475,7 +475,8 @@ pub enum DrCmd {
     /// restart; measure RTO and RPO against the manifest and check the data.
     #[command(
         after_help = "Each project needs state, rto, rpo and a [dr] table (load, count) in its \
-manifest. The drill runs in a sandbox worktree of HEAD under .portfolio/drills/ on the ports and \
+manifest. The drill runs in a sandbox worktree of HEAD (.portfolio/drills/sandbox, kept as a build \
+cache) on the ports and \
 environment of projects/strategy/disaster-recovery-plan/drill.toml, so `portfolio up` may keep \
 running. Exit 1 when a target is missed or data is lost; evidence goes to audits/ and a line to \
 the DR project's EXERCISES.md.
@@ -491,7 +492,7 @@ Examples:
         projects: Vec<String>,
         #[arg(long, value_enum, default_value = "loss")]
         scenario: crate::drill::Scenario,
-        /// Keep the sandbox worktree (the report and backup stay either way).
+        /// Keep the sandbox's data and logs (the report and the backup stay either way).
         #[arg(long)]
         keep: bool,
         /// Machine-readable output (JSON on standard output).

@@ -1,9 +1,11 @@
 //! `portfolio dr drill`: a disaster-recovery drill on a stateful project, measured.
 //!
 //! For each project with `state`, `rto`, `rpo` and a `[dr]` table (`load` and `count` commands)
-//! in its manifest, in a sandbox copy of the repository (a git worktree of HEAD under
-//! `.portfolio/drills/<stamp>-<project>/`, on the ports and environment of
-//! `projects/strategy/disaster-recovery-plan/drill.toml`):
+//! in its manifest, in a sandbox copy of the repository (a git worktree at
+//! `.portfolio/drills/sandbox`, checked out at HEAD for each drill and kept between drills so
+//! its builds are reused; on the ports and environment of
+//! `projects/strategy/disaster-recovery-plan/drill.toml`), with the drill's backup repository,
+//! scratch files and report under `.portfolio/drills/<stamp>-<project>/`:
 //!
 //! 1. start the project (with its dependencies), run `load`, record `count`;
 //! 2. stop it and back its state up with `file-backup` (a cold, consistent copy), noting the
@@ -426,19 +428,38 @@ pub fn drill(
         project.id().replace('/', "__")
     ));
     fs::create_dir_all(dir.join("work"))?;
-    let src = dir.join("src");
-    crate::git::run(
-        root,
-        &[
-            "worktree",
-            "add",
-            "-q",
-            "--detach",
-            &src.display().to_string(),
-            "HEAD",
-        ],
-    )
-    .map_err(|e| DrillError::Usage(format!("creating the sandbox: {e}")))?;
+    let src = root.join(".portfolio/drills/sandbox");
+    let sandbox_err =
+        |e: crate::git::GitError| DrillError::Usage(format!("the sandbox {}: {e}", src.display()));
+    if src.join(".git").exists() {
+        // A previous drill's sandbox: stop what may still run, then HEAD and no old data.
+        if src.join(".portfolio/run/state.json").exists() {
+            let _ = Command::new(std::env::current_exe()?)
+                .arg("--root")
+                .arg(&src)
+                .arg("down")
+                .env_remove("PORTFOLIO_ROOT")
+                .output();
+        }
+        let head = crate::git::commit_of(root, "HEAD").map_err(sandbox_err)?;
+        crate::git::run(&src, &["checkout", "-q", "--detach", "--force", &head])
+            .map_err(sandbox_err)?;
+    } else {
+        let _ = crate::git::run(root, &["worktree", "prune"]);
+        crate::git::run(
+            root,
+            &[
+                "worktree",
+                "add",
+                "-q",
+                "--detach",
+                &src.display().to_string(),
+                "HEAD",
+            ],
+        )
+        .map_err(sandbox_err)?;
+    }
+    let _ = fs::remove_dir_all(src.join(".portfolio"));
     fs::create_dir_all(src.join("env"))?;
     let mut local = String::from("# Written by `portfolio dr drill` from drill.toml\n");
     for (k, v) in &cfg.env {
@@ -463,14 +484,11 @@ pub fn drill(
         progress,
     };
     let result = run(&mut sb, scenario, started);
-    // Whatever happened, nothing of the sandbox keeps running.
+    // Whatever happened, nothing of the sandbox keeps running; its data goes unless `keep`
+    // (the worktree stays: its build is the next drill's cache).
     let _ = sb.down("clean up");
     if !keep {
-        let _ = crate::git::run(
-            sb.root,
-            &["worktree", "remove", "--force", &src.display().to_string()],
-        );
-        let _ = crate::git::run(sb.root, &["worktree", "prune"]);
+        let _ = fs::remove_dir_all(src.join(".portfolio/data"));
     }
     result
 }
