@@ -49,6 +49,8 @@ test: bootstrap lint validate ## Everything CI runs: tools, lint, validate, secu
 	PORTFOLIO_EVIDENCE=0 $(PORTFOLIO) ci security
 	scripts/with-postgres.sh $(PORTFOLIO) test -j $(JOBS)
 	bash scripts/schemathesis.sh
+	@# A real DR drill of the task API in a sandbox (drill.toml's ports); evidence is for real drills.
+	PORTFOLIO_EVIDENCE=0 $(PORTFOLIO) dr drill --project backend/task-api
 	$(MAKE) --no-print-directory unit
 
 bench: ## Performance figures of the platform (see README)

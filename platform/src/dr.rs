@@ -1,7 +1,7 @@
 //! `portfolio dr matrix`: the RTO/RPO matrix and master index of recovery steps (guide §13,
 //! the DR project), generated from the manifests into
 //! `projects/strategy/disaster-recovery-plan/MATRIX.md`. `--check` fails on drift.
-//! (`portfolio dr drill`, which measures real recoveries, is planned with the backup tool.)
+//! `portfolio dr drill`, which measures real recoveries, is in [`crate::drill`].
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
