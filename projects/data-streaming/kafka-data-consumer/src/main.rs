@@ -107,6 +107,11 @@ struct RunArgs {
     /// Health, readiness and metrics endpoint.
     #[arg(long, env = "CONSUMER_LISTEN", default_value = "127.0.0.1:9201")]
     listen: String,
+    /// Static group membership (`group.instance.id`): a restarted consumer with the same id
+    /// takes its partitions back at once instead of waiting for the broker to drop the old
+    /// member (one id per consumer instance, e.g. a StatefulSet pod name).
+    #[arg(long, env = "CONSUMER_INSTANCE_ID")]
+    instance_id: Option<String>,
     /// Partitions of the topics when they have to be created; 0 leaves it to the cluster.
     #[arg(long, default_value_t = 3)]
     partitions: i32,
@@ -236,6 +241,10 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Run(args) => {
             let c_lake = c.lake.clone();
+            let mut kafka = c.kafka;
+            if let Some(id) = args.instance_id.filter(|id| !id.is_empty()) {
+                kafka.push(("group.instance.id".into(), id));
+            }
             let settings = Settings {
                 bootstrap: c.bootstrap,
                 topic: c.topic,
@@ -243,7 +252,7 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
                 lake: c.lake,
                 dlq_topic: c.dlq_topic,
                 forward_topic: (args.forward_topic != "off").then_some(args.forward_topic),
-                kafka: c.kafka,
+                kafka,
                 batch_max: args.batch_max.max(1),
                 batch_wait: Duration::from_millis(args.batch_wait_ms),
                 silver_interval: Duration::from_millis(args.silver_interval_ms),
