@@ -241,10 +241,15 @@ struct Step<'a> {
     artifacts: Vec<String>,
 }
 
-fn expand(s: &str, p: Option<&Project>, root: &Path) -> String {
-    let target = std::env::var("CARGO_TARGET_DIR")
+/// The Cargo target folder: `CARGO_TARGET_DIR`, else `<root>/target`.
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target"));
+        .unwrap_or_else(|_| root.join("target"))
+}
+
+fn expand(s: &str, p: Option<&Project>, root: &Path) -> String {
+    let target = target_dir(root);
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "portfolio".into());

@@ -99,6 +99,28 @@ pub struct DrillResult {
     pub folder: String,
 }
 
+impl DrillResult {
+    /// The restored state is the backup's and nothing backed up is missing.
+    pub fn data_intact(&self) -> bool {
+        self.checksum_match && self.nothing_backed_up_missing
+    }
+
+    /// One line for people and the evidence record.
+    pub fn summary(&self) -> String {
+        format!(
+            "DR drill of {} ({:?}): {}; RTO {:.1} s (target {}), RPO {:.1} s (target {}); data {}",
+            self.project,
+            self.scenario,
+            if self.passed { "passed" } else { "FAILED" },
+            self.rto_seconds,
+            self.rto_target,
+            self.rpo_seconds,
+            self.rpo_target,
+            if self.data_intact() { "intact" } else { "lost" }
+        )
+    }
+}
+
 /// Seconds of a manifest duration (`30s`, `15m`, `4h`, `1d`).
 pub fn seconds(d: &str) -> Option<f64> {
     let (num, unit) = d.split_at(d.len().checked_sub(1)?);
@@ -211,23 +233,26 @@ impl Sandbox<'_> {
         c
     }
 
-    fn portfolio(&self, step: &str, args: &[&str]) -> Result<String, DrillError> {
-        let out = self
-            .command(&std::env::current_exe()?)
-            .arg("--root")
-            .arg(&self.src)
-            .args(args)
-            .output()?;
+    /// Runs `cmd`; its standard output, or a failure of `step` naming `what` with the output.
+    fn checked(&self, step: &str, what: &str, cmd: &mut Command) -> Result<String, DrillError> {
+        let out = cmd.output()?;
+        if out.status.success() {
+            return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
         let text = String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr);
-        if out.status.success() {
-            Ok(text)
-        } else {
-            Err(self.fail(
-                step,
-                format!("`portfolio {}` failed:\n{}", args.join(" "), text.trim()),
-            ))
-        }
+        Err(self.fail(step, format!("`{what}` failed:\n{}", text.trim())))
+    }
+
+    fn portfolio(&self, step: &str, args: &[&str]) -> Result<String, DrillError> {
+        self.checked(
+            step,
+            &format!("portfolio {}", args.join(" ")),
+            self.command(&std::env::current_exe()?)
+                .arg("--root")
+                .arg(&self.src)
+                .args(args),
+        )
     }
 
     fn up(&self, step: &str) -> Result<(), DrillError> {
@@ -241,25 +266,16 @@ impl Sandbox<'_> {
 
     /// Runs a `[dr]` hook in the project's folder of the sandbox; returns its standard output.
     fn hook(&self, step: &str, cmd: &str) -> Result<String, DrillError> {
-        let out = self
-            .command(Path::new("sh"))
-            .arg("-c")
-            .arg(cmd)
-            .current_dir(self.src.join(&self.project.dir))
-            .env("PORTFOLIO_ROOT", &self.src)
-            .env("DR_WORK", self.dir.join("work"))
-            .output()?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(self.fail(
-                step,
-                format!(
-                    "`{cmd}` failed: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                ),
-            ))
-        }
+        self.checked(
+            step,
+            cmd,
+            self.command(Path::new("sh"))
+                .arg("-c")
+                .arg(cmd)
+                .current_dir(self.src.join(&self.project.dir))
+                .env("PORTFOLIO_ROOT", &self.src)
+                .env("DR_WORK", self.dir.join("work")),
+        )
     }
 
     fn count(&self, step: &str) -> Result<serde_json::Value, DrillError> {
@@ -296,27 +312,17 @@ impl Sandbox<'_> {
     }
 
     fn file_backup(&self, step: &str, args: &[&str]) -> Result<String, DrillError> {
-        let out = self
-            .command(&self.backup_bin)
-            .arg("--repo")
-            .arg(self.dir.join("repo"))
-            .arg("--password-file")
-            .arg(self.dir.join("password"))
-            .args(args)
-            .env_remove("PUSHGATEWAY_URL")
-            .output()?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(self.fail(
-                step,
-                format!(
-                    "`file-backup {}` failed: {}",
-                    args.join(" "),
-                    String::from_utf8_lossy(&out.stderr).trim()
-                ),
-            ))
-        }
+        self.checked(
+            step,
+            &format!("file-backup {}", args.join(" ")),
+            self.command(&self.backup_bin)
+                .arg("--repo")
+                .arg(self.dir.join("repo"))
+                .arg("--password-file")
+                .arg(self.dir.join("password"))
+                .args(args)
+                .env_remove("PUSHGATEWAY_URL"),
+        )
     }
 }
 
@@ -405,10 +411,7 @@ fn backup_binary(root: &Path) -> Result<PathBuf, DrillError> {
             "building file-backup failed (or set FILE_BACKUP_BIN)".into(),
         ));
     }
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target"));
-    Ok(target.join("debug/file-backup"))
+    Ok(crate::ci::target_dir(root).join("debug/file-backup"))
 }
 
 /// Runs the drill on `project`.
@@ -466,9 +469,7 @@ pub fn drill(
         local.push_str(&format!("{k}={v}\n"));
     }
     fs::write(src.join("env/local"), local)?;
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target"));
+    let target = crate::ci::target_dir(root);
     let mut env: Vec<(String, String)> = cfg.env.clone().into_iter().collect();
     env.push(("PORTFOLIO_PORT_OFFSET".into(), cfg.port_offset.to_string()));
     env.push(("CARGO_TARGET_DIR".into(), target.display().to_string()));
@@ -706,11 +707,7 @@ pub fn log_exercise(root: &Path, r: &DrillResult) -> std::io::Result<()> {
         r.rto_target,
         r.rpo_seconds,
         r.rpo_target,
-        if r.checksum_match && r.nothing_backed_up_missing {
-            "intact"
-        } else {
-            "LOST"
-        },
+        if r.data_intact() { "intact" } else { "LOST" },
         if r.passed { "passed" } else { "FAILED" }
     )
 }

@@ -451,21 +451,7 @@ fn run(cli: Cli) -> CmdResult {
                 }
                 match drill::drill(&catalog, p, scenario, keep, !json) {
                     Ok(r) => {
-                        let summary = format!(
-                            "DR drill of {} ({:?}): {}; RTO {:.1} s (target {}), RPO {:.1} s (target {}); data {}",
-                            r.project,
-                            r.scenario,
-                            if r.passed { "passed" } else { "FAILED" },
-                            r.rto_seconds,
-                            r.rto_target,
-                            r.rpo_seconds,
-                            r.rpo_target,
-                            if r.checksum_match && r.nothing_backed_up_missing {
-                                "intact"
-                            } else {
-                                "lost"
-                            }
-                        );
+                        let summary = r.summary();
                         portfolio::audit::record_or_warn(
                             &root, "dr-drill", &r.project, &summary, &r,
                         );

@@ -2,7 +2,7 @@
 //! Each test copies its fixture to a temporary folder, so "nothing written" is checkable.
 
 mod common;
-use common::copy_dir;
+use common::{copy_dir, free_port};
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -460,14 +460,6 @@ fn served() -> (tempfile::TempDir, u16) {
     let text = fs::read_to_string(&manifest).unwrap();
     fs::write(&manifest, text.replace("__PORT__", &port.to_string())).unwrap();
     (dir, port)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn status(root: &Path) -> serde_json::Value {

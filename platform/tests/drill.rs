@@ -5,19 +5,11 @@
 //! missed target, a broken hook and projects that cannot be drilled.
 
 mod common;
-use common::copy_dir;
+use common::{copy_dir, free_port};
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The workspace's `file-backup`, built once.
 fn file_backup() -> PathBuf {

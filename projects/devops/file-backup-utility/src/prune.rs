@@ -19,7 +19,7 @@ use std::fs;
 use serde::Serialize;
 
 use crate::load_tree;
-use crate::repo::{PackWriter, Repo, RepoError, random_id, write_atomic};
+use crate::repo::{PackWriter, Repo, RepoError, data_files, random_id, write_atomic};
 
 /// What a prune found and did.
 #[derive(Debug, Default, Serialize)]
@@ -101,17 +101,13 @@ pub fn prune(repo: &mut Repo, dry_run: bool) -> Result<PruneReport, RepoError> {
     }
     // Half-written files of crashed writers (the lock says no writer is alive).
     let mut partial = Vec::new();
-    for entry in fs::read_dir(repo.root.join("data"))? {
-        for pack in fs::read_dir(entry?.path())? {
-            let pack = pack?;
-            let name = pack.file_name().to_string_lossy().to_string();
-            if name.starts_with(".tmp") {
-                report.bytes_freed += pack.metadata().map_or(0, |m| m.len());
-                partial.push(pack.path());
-            } else if !packs.contains_key(&name) {
-                report.packs_unknown += 1;
-                doomed.push(name);
-            }
+    for file in data_files(&repo.root)? {
+        if file.is_partial() {
+            report.bytes_freed += file.len;
+            partial.push(file.path);
+        } else if !packs.contains_key(&file.name) {
+            report.packs_unknown += 1;
+            doomed.push(file.name);
         }
     }
     for pack in &doomed {
@@ -174,11 +170,5 @@ pub fn prune(repo: &mut Repo, dry_run: bool) -> Result<PruneReport, RepoError> {
 
 /// Bytes in the data folder.
 fn data_size(repo: &Repo) -> Result<u64, RepoError> {
-    let mut total = 0;
-    for entry in fs::read_dir(repo.root.join("data"))? {
-        for file in fs::read_dir(entry?.path())? {
-            total += file?.metadata()?.len();
-        }
-    }
-    Ok(total)
+    Ok(data_files(&repo.root)?.iter().map(|f| f.len).sum())
 }

@@ -99,21 +99,42 @@ pub enum Credentials {
 /// The age identities (`AGE-SECRET-KEY-1…` lines) of an identity file.
 pub fn read_identities(path: &Path) -> anyhow::Result<Vec<age::x25519::Identity>> {
     let text = fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let ids: Vec<age::x25519::Identity> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("AGE-SECRET-KEY-1"))
-        .map(|l| {
-            l.parse()
-                .map_err(|e| anyhow::anyhow!("{}: an identity line: {e}", path.display()))
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let ids = secrets::parse_identities(&text);
     anyhow::ensure!(
         !ids.is_empty(),
         "{}: no age identity (AGE-SECRET-KEY-1…) in it",
         path.display()
     );
     Ok(ids)
+}
+
+/// A file under `data/`: a pack, or a half-written `.tmp-…` file a crashed writer left.
+pub struct DataFile {
+    pub name: String,
+    pub path: PathBuf,
+    pub len: u64,
+}
+
+impl DataFile {
+    pub fn is_partial(&self) -> bool {
+        self.name.starts_with(".tmp")
+    }
+}
+
+/// Every file under the repository's `data/` folders.
+pub fn data_files(root: &Path) -> Result<Vec<DataFile>> {
+    let mut out = Vec::new();
+    for dir in fs::read_dir(root.join("data"))? {
+        for f in fs::read_dir(dir?.path())? {
+            let f = f?;
+            out.push(DataFile {
+                name: f.file_name().to_string_lossy().to_string(),
+                path: f.path(),
+                len: f.metadata()?.len(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// A way into the repository, as `key list` shows it.

@@ -1,8 +1,6 @@
 //! `report`: summaries of the last backup runs (each run is a snapshot with its summary) and of
 //! the repository, as JSON, Markdown or a self-contained HTML page.
 
-use std::fs;
-
 use serde::Serialize;
 
 use crate::repo::{Repo, RepoError, Snapshot};
@@ -34,16 +32,12 @@ pub struct Run {
 /// The repository's figures and its `last` newest runs.
 pub fn report(repo: &Repo, last: usize) -> Result<Report, RepoError> {
     let snaps = repo.snapshots()?;
-    let (mut packs, mut bytes) = (0, 0);
-    for entry in fs::read_dir(repo.root.join("data"))? {
-        for f in fs::read_dir(entry?.path())? {
-            let f = f?;
-            if !f.file_name().to_string_lossy().starts_with(".tmp") {
-                packs += 1;
-                bytes += f.metadata()?.len();
-            }
-        }
-    }
+    let packs: Vec<_> = crate::repo::data_files(&repo.root)?
+        .into_iter()
+        .filter(|f| !f.is_partial())
+        .collect();
+    let bytes = packs.iter().map(|f| f.len).sum();
+    let packs = packs.len();
     Ok(Report {
         repository: RepoStats {
             id: repo.config.id[..12].to_string(),

@@ -278,6 +278,18 @@ fn a_live_lock_refuses_a_second_writer() {
     assert_eq!(fs::read_dir(repo.join("locks")).unwrap().count(), 0);
 }
 
+/// Restores `repo`'s latest snapshot under `target` and checks it equals `src`.
+fn restores_to(repo: &Path, src: &Path, target: &Path) {
+    ok(
+        repo,
+        &["restore", "latest", "--target", target.to_str().unwrap()],
+    );
+    same_tree(
+        src,
+        &target.join(src.canonicalize().unwrap().strip_prefix("/").unwrap()),
+    );
+}
+
 /// Writes `n` files of pseudo-random (incompressible) bytes, 40 KB each, named `<prefix><i>`.
 fn random_files(dir: &Path, prefix: &str, n: u32) {
     fs::create_dir_all(dir).unwrap();
@@ -368,15 +380,7 @@ fn prune_removes_what_no_snapshot_uses_and_the_rest_restores() {
         "{again}"
     );
     ok(&repo, &["verify", "--read-data"]);
-    let target = work.path().join("restore");
-    ok(
-        &repo,
-        &["restore", "latest", "--target", target.to_str().unwrap()],
-    );
-    same_tree(
-        &src,
-        &target.join(src.canonicalize().unwrap().strip_prefix("/").unwrap()),
-    );
+    restores_to(&repo, &src, &work.path().join("restore"));
 
     // forget --prune in one go.
     random_files(&src, "newer", 5);
@@ -450,15 +454,7 @@ fn kill_9_during_backup_or_prune_leaves_a_sound_repository() {
             assert_eq!(again["packs_unknown"], 0, "{cmd} at {point}: {again}");
         }
         ok(&repo, &["verify", "--read-data"]);
-        let target = work.path().join("restore");
-        ok(
-            &repo,
-            &["restore", "latest", "--target", target.to_str().unwrap()],
-        );
-        same_tree(
-            &src,
-            &target.join(src.canonicalize().unwrap().strip_prefix("/").unwrap()),
-        );
+        restores_to(&repo, &src, &work.path().join("restore"));
     }
 }
 
@@ -474,17 +470,7 @@ fn copy_keeps_a_replica_that_the_same_password_opens() {
     let snapshots = |r: &Path| json(&ok(r, &["snapshots", "--json"]).replace('\n', ""));
     assert_eq!(snapshots(&replica), snapshots(&repo));
     ok(&replica, &["verify", "--read-data"]);
-    let restore = |r: &Path, name: &str| {
-        let target = work.path().join(name);
-        ok(
-            r,
-            &["restore", "latest", "--target", target.to_str().unwrap()],
-        );
-        same_tree(
-            &src,
-            &target.join(src.canonicalize().unwrap().strip_prefix("/").unwrap()),
-        );
-    };
+    let restore = |r: &Path, name: &str| restores_to(r, &src, &work.path().join(name));
     restore(&replica, "r1");
     // Up to date: nothing to copy.
     let again = json(&ok(&repo, &["copy", "--to", to, "--json"]));
