@@ -1,6 +1,7 @@
 //! `file-backup`: deduplicating, encrypted backups (experimental). The repository format is in
 //! [`repo`]; this module walks trees for `backup`, `ls` and `restore`.
 
+pub mod chunker;
 pub mod copy;
 pub mod jobs;
 pub mod progress;
@@ -127,6 +128,7 @@ struct Walker<'r, 'a> {
     summary: Summary,
     /// The device of the path being backed up (for `one_file_system`).
     dev: u64,
+    chunker: chunker::Chunker,
 }
 
 impl Walker<'_, '_> {
@@ -195,7 +197,7 @@ impl Walker<'_, '_> {
                         + self.summary.files_changed
                         + self.summary.files_unchanged,
                     self.summary.files_new + self.summary.files_changed,
-                    report::human(self.packs.added_bytes)
+                    report::human(self.packs.added_bytes())
                 ));
                 tree.nodes.push(n);
             }
@@ -209,20 +211,19 @@ impl Walker<'_, '_> {
     }
 
     fn file(&mut self, path: &Path) -> Result<Vec<String>, RepoError> {
-        let cfg = self.packs.repo().config.clone();
         let f = fs::File::open(path)?;
         let mut ids = Vec::new();
-        for chunk in fastcdc::v2020::StreamCDC::new(f, cfg.chunk_min, cfg.chunk_avg, cfg.chunk_max)
-        {
-            let chunk = chunk.map_err(|e| RepoError::Io(std::io::Error::other(e.to_string())))?;
-            self.summary.bytes_read += chunk.length as u64;
-            self.opts.progress.inc(chunk.length as u64);
-            if self.opts.dry_run {
-                ids.push(self.packs.repo().keys.blob_id(&chunk.data));
+        let (packs, summary, opts) = (&mut *self.packs, &mut self.summary, self.opts);
+        self.chunker.chunks(f, |chunk: &[u8]| {
+            summary.bytes_read += chunk.len() as u64;
+            opts.progress.inc(chunk.len() as u64);
+            ids.push(if opts.dry_run {
+                packs.repo().keys.blob_id(chunk)
             } else {
-                ids.push(self.packs.add("data", &chunk.data)?);
-            }
-        }
+                packs.add("data", chunk)?
+            });
+            Ok::<(), RepoError>(())
+        })?;
         Ok(ids)
     }
 }
@@ -250,12 +251,18 @@ pub fn backup(
         Some((_, s)) => load_tree(repo, &s.tree).ok(),
         None => None,
     };
+    let chunker = chunker::Chunker::new(
+        repo.config.chunk_min,
+        repo.config.chunk_avg,
+        repo.config.chunk_max,
+    );
     let mut packs = PackWriter::new(repo);
     let mut walker = Walker {
         packs: &mut packs,
         opts,
         summary: Summary::default(),
         dev: 0,
+        chunker,
     };
     let mut root = Tree::default();
     for (i, p) in abs.iter().enumerate() {
@@ -284,7 +291,8 @@ pub fn backup(
         walker.packs.add("tree", &bytes)?
     };
     let mut summary = walker.summary;
-    summary.bytes_added = packs.added_bytes;
+    packs.flush()?;
+    summary.bytes_added = packs.added_bytes();
     summary.blobs_added = packs.added_blobs;
     if !opts.dry_run {
         packs.finish()?;
@@ -376,28 +384,61 @@ pub fn list(repo: &Repo, snap: &Snapshot) -> Result<Vec<(String, Node)>, RepoErr
 /// Restores a snapshot under `target` (each backed-up folder under its own path), checking
 /// every blob it reads. Returns (files, bytes).
 pub fn restore(repo: &Repo, snap: &Snapshot, target: &Path) -> Result<(u64, u64), RepoError> {
-    restore_with(repo, snap, target, &progress::Progress::hidden())
+    restore_with(repo, snap, target, &[], &progress::Progress::hidden())
 }
 
-/// [`restore`], reporting bytes written to `progress`.
+/// Whether `path` (as `ls` shows it) is restored under `includes` (nothing given: everything):
+/// an include names the path itself, a folder above it, or a folder below it (which needs its
+/// parents); `*` matches any run of characters.
+pub fn included(includes: &[String], path: &str, is_dir: bool) -> bool {
+    includes.is_empty()
+        || includes.iter().any(|inc| {
+            let inc = inc.trim_end_matches('/');
+            wildcard(inc, path)
+                || path
+                    .strip_prefix(inc)
+                    .is_some_and(|rest| rest.starts_with('/'))
+                || (is_dir
+                    && inc
+                        .strip_prefix(path)
+                        .is_some_and(|rest| rest.starts_with('/')))
+                || (inc.contains('*') && {
+                    // A pattern may match a folder above `path`.
+                    let mut p = path;
+                    let mut hit = false;
+                    while let Some(i) = p.rfind('/') {
+                        p = &p[..i];
+                        if wildcard(inc, p) {
+                            hit = true;
+                            break;
+                        }
+                    }
+                    hit
+                })
+        })
+}
+
+/// [`restore`] of the entries `includes` selects, reporting bytes written to `progress`.
+/// Blobs are read, decrypted, decompressed and checked on worker threads (one per core, a
+/// bounded window ahead of the writer); files are written in order.
 pub fn restore_with(
     repo: &Repo,
     snap: &Snapshot,
     target: &Path,
+    includes: &[String],
     progress: &progress::Progress,
 ) -> Result<(u64, u64), RepoError> {
     fs::create_dir_all(target)?;
-    let mut files = 0;
-    let mut bytes = 0;
     let mut dirs: Vec<(PathBuf, Node)> = Vec::new();
+    let mut files: Vec<(PathBuf, Node)> = Vec::new();
     fn go(
         repo: &Repo,
         tree: &Tree,
         dir: &Path,
-        files: &mut u64,
-        bytes: &mut u64,
+        prefix: &str,
+        includes: &[String],
         dirs: &mut Vec<(PathBuf, Node)>,
-        progress: &progress::Progress,
+        files: &mut Vec<(PathBuf, Node)>,
     ) -> Result<(), RepoError> {
         for n in &tree.nodes {
             let unsafe_name = Path::new(&n.name).components().any(|c| {
@@ -413,20 +454,21 @@ pub fn restore_with(
                     "unsafe name".into(),
                 ));
             }
+            let shown = if prefix.is_empty() {
+                n.name.clone()
+            } else {
+                format!("{prefix}/{}", n.name)
+            };
+            if !included(includes, &shown, n.kind == "dir") {
+                continue;
+            }
             let path = dir.join(n.name.trim_start_matches('/'));
             match n.kind.as_str() {
                 "dir" => {
                     fs::create_dir_all(&path)?;
                     if let Some(id) = &n.subtree {
-                        go(
-                            repo,
-                            &load_tree(repo, id)?,
-                            &path,
-                            files,
-                            bytes,
-                            dirs,
-                            progress,
-                        )?;
+                        let sub = load_tree(repo, id)?;
+                        go(repo, &sub, &path, &shown, includes, dirs, files)?;
                     }
                     dirs.push((path, n.clone()));
                 }
@@ -435,41 +477,115 @@ pub fn restore_with(
                     symlink(n.target.as_deref().unwrap_or(""), &path)?;
                     set_owner(&path, n)?;
                 }
-                _ => {
-                    let mut f = fs::File::create(&path)?;
-                    for c in &n.content {
-                        let data = repo.read_blob(c)?;
-                        std::io::Write::write_all(&mut f, &data)?;
-                        *bytes += data.len() as u64;
-                        progress.inc(data.len() as u64);
-                    }
-                    f.set_len(n.size)?;
-                    drop(f);
-                    set_owner(&path, n)?;
-                    set_mtime(&path, n.mtime_ns)?;
-                    fs::set_permissions(&path, fs::Permissions::from_mode(n.mode))?;
-                    *files += 1;
-                }
+                _ => files.push((path, n.clone())),
             }
         }
         Ok(())
     }
-    go(
-        repo,
-        &load_tree(repo, &snap.tree)?,
-        target,
-        &mut files,
-        &mut bytes,
-        &mut dirs,
-        progress,
-    )?;
+    let root = load_tree(repo, &snap.tree)?;
+    go(repo, &root, target, "", includes, &mut dirs, &mut files)?;
+    let blobs: Vec<&str> = files
+        .iter()
+        .flat_map(|(_, n)| n.content.iter().map(String::as_str))
+        .collect();
+    let mut bytes = 0;
+    read_ahead(repo, &blobs, |next| {
+        for (path, n) in &files {
+            let mut f = fs::File::create(path)?;
+            for _ in &n.content {
+                let data = next()?;
+                std::io::Write::write_all(&mut f, &data)?;
+                bytes += data.len() as u64;
+                progress.inc(data.len() as u64);
+            }
+            f.set_len(n.size)?;
+            drop(f);
+            set_owner(path, n)?;
+            set_mtime(path, n.mtime_ns)?;
+            fs::set_permissions(path, fs::Permissions::from_mode(n.mode))?;
+        }
+        Ok(())
+    })?;
     // Folders last (children changed their mtimes), deepest first.
     for (path, n) in dirs.iter().rev() {
         set_owner(path, n)?;
         set_mtime(path, n.mtime_ns)?;
         fs::set_permissions(path, fs::Permissions::from_mode(n.mode))?;
     }
-    Ok((files, bytes))
+    Ok((files.len() as u64, bytes))
+}
+
+/// Reads `blobs` on worker threads, at most a window ahead of `consume`, which takes them in
+/// order by calling the function it is given.
+fn read_ahead(
+    repo: &Repo,
+    blobs: &[&str],
+    consume: impl FnOnce(&mut dyn FnMut() -> Result<Vec<u8>, RepoError>) -> Result<(), RepoError>,
+) -> Result<(), RepoError> {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Condvar, Mutex, mpsc};
+    const WINDOW: usize = 24;
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    let next = AtomicUsize::new(0);
+    // How many blobs the consumer has taken (usize::MAX: it stopped).
+    let taken = (Mutex::new(0usize), Condvar::new());
+    std::thread::scope(|s| {
+        let (tx, rx) = mpsc::channel::<(usize, Result<Vec<u8>, RepoError>)>();
+        for _ in 0..workers {
+            let (tx, next, taken) = (tx.clone(), &next, &taken);
+            s.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= blobs.len() {
+                        return;
+                    }
+                    {
+                        let mut t = taken.0.lock().unwrap_or_else(|e| e.into_inner());
+                        while *t != usize::MAX && i >= *t + WINDOW {
+                            t = taken.1.wait(t).unwrap_or_else(|e| e.into_inner());
+                        }
+                        if *t == usize::MAX {
+                            return;
+                        }
+                    }
+                    if tx.send((i, repo.read_blob(blobs[i]))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut ready: HashMap<usize, Result<Vec<u8>, RepoError>> = HashMap::new();
+        let mut want = 0usize;
+        let mut next_blob = || -> Result<Vec<u8>, RepoError> {
+            let got = loop {
+                if let Some(r) = ready.remove(&want) {
+                    break r;
+                }
+                match rx.recv() {
+                    Ok((i, r)) => {
+                        ready.insert(i, r);
+                    }
+                    Err(_) => {
+                        return Err(RepoError::Io(std::io::Error::other(
+                            "a restore worker stopped",
+                        )));
+                    }
+                }
+            };
+            want += 1;
+            let (lock, cv) = &taken;
+            *lock.lock().unwrap_or_else(|e| e.into_inner()) = want;
+            cv.notify_all();
+            got
+        };
+        let result = consume(&mut next_blob);
+        // Stop the workers (on an error they would wait for the consumer forever).
+        *taken.0.lock().unwrap_or_else(|e| e.into_inner()) = usize::MAX;
+        taken.1.notify_all();
+        result
+    })
 }
 
 /// Restores the owner (user and group ids) where the process may: as root. Anyone else gets

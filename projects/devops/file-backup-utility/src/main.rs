@@ -229,11 +229,17 @@ The config file (YAML; relative paths are relative to its folder):
     #[command(after_help = "Example:\n  file-backup unlock")]
     Unlock,
     /// Restore a snapshot under a folder, checking every blob it reads.
-    #[command(after_help = "Example:\n  file-backup restore 3fa2 --target /tmp/restore")]
+    #[command(
+        after_help = "Each backed-up folder is restored under the target by its full path.\n\nExamples:\n  file-backup restore 3fa2 --target /tmp/restore\n  file-backup restore latest --target /tmp/r --include /home/ana/projects/site --include '*.toml'"
+    )]
     Restore {
         snapshot: String,
         #[arg(long, value_name = "DIR")]
         target: PathBuf,
+        /// Restore only this path (as `ls` shows it) and what is below it; `*` matches any run
+        /// of characters. Repeatable.
+        #[arg(long, value_name = "PATH")]
+        include: Vec<String>,
     },
 }
 
@@ -736,16 +742,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("removed {} lock(s)", repo.unlock()?);
         }
         Cmd::Run { .. } | Cmd::Units { .. } => unreachable!("handled by run_jobs"),
-        Cmd::Restore { snapshot, target } => {
+        Cmd::Restore {
+            snapshot,
+            target,
+            include,
+        } => {
             let repo = Repo::open_with(&root, &creds)?;
             let (id, snap) = repo.find_snapshot(&snapshot)?;
-            let total = list(&repo, &snap)?
+            let entries = list(&repo, &snap)?;
+            if !include.is_empty() {
+                for inc in &include {
+                    anyhow::ensure!(
+                        entries.iter().any(|(p, _)| file_backup::included(
+                            std::slice::from_ref(inc),
+                            p,
+                            false
+                        )),
+                        "--include {inc}: no such path in snapshot {} (see `file-backup ls {}`)",
+                        &id[..12],
+                        &id[..12]
+                    );
+                }
+            }
+            let total = entries
                 .iter()
-                .filter(|(_, n)| n.kind == "file")
+                .filter(|(p, n)| n.kind == "file" && file_backup::included(&include, p, false))
                 .map(|(_, n)| n.size)
                 .sum();
             let progress = Progress::bar("restore", total);
-            let result = restore_with(&repo, &snap, &target, &progress);
+            let result = restore_with(&repo, &snap, &target, &include, &progress);
             progress.finish();
             let (files, bytes) = result?;
             eprintln!(

@@ -144,9 +144,10 @@ pub fn prune(repo: &mut Repo, dry_run: bool) -> Result<PruneReport, RepoError> {
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .collect();
-    let sealed = repo
-        .keys
-        .seal(&serde_json::to_vec(&repo.index).expect("serialises"));
+    let sealed = repo.keys.seal_meta(
+        repo.config.version,
+        &serde_json::to_vec(&repo.index).expect("serialises"),
+    );
     write_atomic(&repo.root.join("index").join(random_id()), &sealed)?;
     pause_point("prune-indexed");
     // 3. The older index files.

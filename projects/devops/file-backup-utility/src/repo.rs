@@ -19,17 +19,25 @@
 //! are blobs too: JSON lists of nodes with names, metadata and content blob ids. File names and
 //! data exist only inside encrypted objects.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use chacha20poly1305::aead::{Aead, KeyInit, OsRng, rand_core::RngCore};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-pub const VERSION: u32 = 1;
+/// The format this program writes; it reads this one and the ones before it (version 1 kept
+/// index files and pack headers as plain JSON inside the encryption, version 2 compresses them).
+pub const VERSION: u32 = 2;
+/// The first format this program reads.
+pub const OLDEST_VERSION: u32 = 1;
 /// Packs are closed once they reach this size.
 pub const PACK_TARGET: usize = 16 << 20;
 
@@ -47,7 +55,9 @@ pub enum RepoError {
     NoIdentity,
     #[error("{0}")]
     Key(String),
-    #[error("repository format version {0}; this program reads version {VERSION}")]
+    #[error(
+        "repository format version {0}; this program reads versions {OLDEST_VERSION} to {VERSION}"
+    )]
     Version(u32),
     #[error("{0} is damaged: {1}")]
     Damaged(String, String),
@@ -215,6 +225,7 @@ fn unwrap_master(k: &KeyFile, creds: &Credentials) -> Option<Zeroizing<Vec<u8>>>
 }
 
 /// The 64-byte master key.
+#[derive(Clone)]
 pub struct Keys {
     enc: Zeroizing<[u8; 32]>,
     id: Zeroizing<[u8; 32]>,
@@ -258,6 +269,8 @@ fn open_with(key: &[u8; 32], sealed: &[u8]) -> Option<Vec<u8>> {
         .ok()
 }
 
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
 impl Keys {
     fn from_master(master: &[u8]) -> Keys {
         let mut enc = Zeroizing::new([0u8; 32]);
@@ -281,6 +294,27 @@ impl Keys {
     pub fn open(&self, what: &str, sealed: &[u8]) -> Result<Vec<u8>> {
         open_with(&self.enc, sealed)
             .ok_or_else(|| RepoError::Damaged(what.into(), "authentication failed".into()))
+    }
+
+    /// Encrypts a metadata object (an index file, a pack header): zstd-compressed first from
+    /// format version 2 on.
+    pub fn seal_meta(&self, version: u32, json: &[u8]) -> Vec<u8> {
+        if version >= 2 {
+            self.seal(&zstd::bulk::compress(json, 3).expect("zstd compresses in memory"))
+        } else {
+            self.seal(json)
+        }
+    }
+
+    /// Decrypts a metadata object, decompressing it when it is zstd (a JSON text never starts
+    /// with zstd's magic number).
+    pub fn open_meta(&self, what: &str, sealed: &[u8]) -> Result<Vec<u8>> {
+        let plain = self.open(what, sealed)?;
+        if plain.starts_with(&ZSTD_MAGIC) {
+            return zstd::decode_all(&plain[..])
+                .map_err(|e| RepoError::Damaged(what.into(), e.to_string()));
+        }
+        Ok(plain)
     }
 
     /// The id of a blob: keyed BLAKE3 of its plaintext.
@@ -329,7 +363,7 @@ pub struct Summary {
 pub struct Repo {
     pub root: PathBuf,
     pub config: Config,
-    pub keys: Keys,
+    pub keys: Arc<Keys>,
     pub index: HashMap<String, Location>,
 }
 
@@ -409,7 +443,7 @@ impl Repo {
         Ok(Repo {
             root: root.to_path_buf(),
             config,
-            keys: Keys::from_master(&master[..]),
+            keys: Arc::new(Keys::from_master(&master[..])),
             index: HashMap::new(),
         })
     }
@@ -426,7 +460,7 @@ impl Repo {
             return Err(RepoError::NotARepo(root.display().to_string()));
         }
         let config: Config = read_json(&config_path)?;
-        if config.version != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&config.version) {
             return Err(RepoError::Version(config.version));
         }
         let mut keys = None;
@@ -442,10 +476,10 @@ impl Repo {
                 break;
             }
         }
-        let keys = keys.ok_or(match creds {
+        let keys = Arc::new(keys.ok_or(match creds {
             Credentials::Password(_) => RepoError::WrongPassword,
             Credentials::Identities(_) => RepoError::NoIdentity,
-        })?;
+        })?);
         let mut repo = Repo {
             root: root.to_path_buf(),
             config,
@@ -526,7 +560,7 @@ impl Repo {
             }
             let plain = self
                 .keys
-                .open(&format!("index/{name}"), &fs::read(e.path())?)?;
+                .open_meta(&format!("index/{name}"), &fs::read(e.path())?)?;
             let part: HashMap<String, Location> = serde_json::from_slice(&plain)
                 .map_err(|e| RepoError::Damaged(format!("index/{name}"), e.to_string()))?;
             self.index.extend(part);
@@ -640,6 +674,8 @@ impl Repo {
 /// target); released when the guard drops.
 pub fn lock_at(root: &Path) -> Result<LockGuard> {
     let dir = root.join("locks");
+    // Copies of a repository may lack empty folders (git, object storage).
+    fs::create_dir_all(&dir)?;
     for e in fs::read_dir(&dir)?.filter_map(|e| e.ok()) {
         if let Ok(l) = read_json::<LockInfo>(&e.path()) {
             if l.pid != std::process::id() && pid_alive(l.pid) {
@@ -684,12 +720,15 @@ pub fn hostname() -> String {
         .unwrap_or_else(|_| "localhost".into())
 }
 
-/// Collects blobs into packs and writes them with their index.
+/// Collects blobs into packs and writes them with their index. Compression and encryption run
+/// on worker threads (one per core) and packs are written by one more, so reading, chunking and
+/// hashing (the caller's thread) overlap with them; [`PackWriter::flush`] waits for all of it.
 pub struct PackWriter<'a> {
     repo: &'a mut Repo,
-    buf: Vec<u8>,
-    entries: Vec<(String, Location)>,
-    pub added_bytes: u64,
+    pipeline: Option<Pipeline>,
+    /// Blobs handed to the pipeline and not yet in the index.
+    pending: HashSet<String>,
+    added_bytes: Arc<AtomicU64>,
     pub added_blobs: u64,
     new_index: HashMap<String, Location>,
 }
@@ -702,13 +741,157 @@ struct PackHeaderEntry {
     length: u64,
 }
 
+struct Job {
+    id: String,
+    kind: String,
+    plain: Vec<u8>,
+}
+
+type Sealed = std::result::Result<(String, String, Vec<u8>), String>;
+
+/// The threads behind a [`PackWriter`]: workers compress and encrypt, the packer writes packs
+/// and returns where each blob went.
+struct Pipeline {
+    jobs: SyncSender<Job>,
+    workers: Vec<JoinHandle<()>>,
+    packer: JoinHandle<Result<Vec<(String, Location)>>>,
+}
+
+impl Pipeline {
+    fn start(repo: &Repo, added_bytes: Arc<AtomicU64>) -> Pipeline {
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+        let (jobs, job_rx) = sync_channel::<Job>(2 * n);
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (sealed_tx, sealed_rx) = sync_channel::<Sealed>(2 * n);
+        let workers = (0..n)
+            .map(|_| {
+                let (rx, tx, keys) = (job_rx.clone(), sealed_tx.clone(), repo.keys.clone());
+                std::thread::spawn(move || worker(&rx, &tx, &keys))
+            })
+            .collect();
+        drop(sealed_tx);
+        let (keys, root, version) = (repo.keys.clone(), repo.root.clone(), repo.config.version);
+        let packer =
+            std::thread::spawn(move || packer(sealed_rx, &keys, &root, version, &added_bytes));
+        Pipeline {
+            jobs,
+            workers,
+            packer,
+        }
+    }
+
+    /// Waits for every blob sent so far to be in a written pack; returns where each went.
+    fn finish(self) -> Result<Vec<(String, Location)>> {
+        drop(self.jobs);
+        let mut panicked = false;
+        for w in self.workers {
+            panicked |= w.join().is_err();
+        }
+        let placed = self
+            .packer
+            .join()
+            .map_err(|_| RepoError::Io(std::io::Error::other("the pack writer panicked")))??;
+        if panicked {
+            return Err(RepoError::Io(std::io::Error::other(
+                "a compression worker panicked",
+            )));
+        }
+        Ok(placed)
+    }
+}
+
+fn worker(jobs: &Mutex<Receiver<Job>>, sealed: &SyncSender<Sealed>, keys: &Keys) {
+    let mut zstd = zstd::bulk::Compressor::new(3).ok();
+    loop {
+        let job = match jobs.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        let out = match zstd.as_mut().map(|z| z.compress(&job.plain)) {
+            Some(Ok(compressed)) => Ok((job.id, job.kind, keys.seal(&compressed))),
+            Some(Err(e)) => Err(format!("compressing blob {}: {e}", job.id)),
+            None => Err("could not create a zstd compressor".into()),
+        };
+        if sealed.send(out).is_err() {
+            return;
+        }
+    }
+}
+
+fn packer(
+    sealed: Receiver<Sealed>,
+    keys: &Keys,
+    root: &Path,
+    version: u32,
+    added_bytes: &AtomicU64,
+) -> Result<Vec<(String, Location)>> {
+    let mut placed = Vec::new();
+    let mut buf = Vec::with_capacity(PACK_TARGET + (1 << 20));
+    let mut entries: Vec<(String, Location)> = Vec::new();
+    for blob in sealed {
+        let (id, kind, bytes) = blob.map_err(|e| RepoError::Io(std::io::Error::other(e)))?;
+        entries.push((
+            id,
+            Location {
+                pack: String::new(),
+                offset: buf.len() as u64,
+                length: bytes.len() as u64,
+                kind,
+            },
+        ));
+        buf.extend_from_slice(&bytes);
+        added_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        if buf.len() >= PACK_TARGET {
+            write_pack(keys, root, version, &mut buf, &mut entries, &mut placed)?;
+        }
+    }
+    write_pack(keys, root, version, &mut buf, &mut entries, &mut placed)?;
+    Ok(placed)
+}
+
+/// Writes `buf` as a pack with its header; moves `entries` to `placed` with the pack's id.
+fn write_pack(
+    keys: &Keys,
+    root: &Path,
+    version: u32,
+    buf: &mut Vec<u8>,
+    entries: &mut Vec<(String, Location)>,
+    placed: &mut Vec<(String, Location)>,
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let pack = random_id();
+    let header: Vec<PackHeaderEntry> = entries
+        .iter()
+        .map(|(id, l)| PackHeaderEntry {
+            id: id.clone(),
+            kind: l.kind.clone(),
+            offset: l.offset,
+            length: l.length,
+        })
+        .collect();
+    let sealed = keys.seal_meta(version, &serde_json::to_vec(&header).expect("serialises"));
+    buf.extend(&sealed);
+    buf.extend((sealed.len() as u32).to_le_bytes());
+    write_atomic(&root.join("data").join(&pack[..2]).join(&pack), buf)?;
+    buf.clear();
+    crate::prune::pause_point("pack-written");
+    for (id, mut loc) in entries.drain(..) {
+        loc.pack = pack.clone();
+        placed.push((id, loc));
+    }
+    Ok(())
+}
+
 impl<'a> PackWriter<'a> {
     pub fn new(repo: &'a mut Repo) -> PackWriter<'a> {
         PackWriter {
             repo,
-            buf: Vec::new(),
-            entries: Vec::new(),
-            added_bytes: 0,
+            pipeline: None,
+            pending: HashSet::new(),
+            added_bytes: Arc::new(AtomicU64::new(0)),
             added_blobs: 0,
             new_index: HashMap::new(),
         }
@@ -718,8 +901,13 @@ impl<'a> PackWriter<'a> {
         self.repo
     }
 
+    /// Bytes stored so far (compressed and encrypted blobs that reached the pack writer).
+    pub fn added_bytes(&self) -> u64 {
+        self.added_bytes.load(Ordering::Relaxed)
+    }
+
     pub fn has(&self, id: &str) -> bool {
-        self.repo.index.contains_key(id) || self.entries.iter().any(|(e, _)| e == id)
+        self.repo.index.contains_key(id) || self.pending.contains(id)
     }
 
     /// Stores `plain` unless a blob with its id exists; returns the id.
@@ -735,58 +923,41 @@ impl<'a> PackWriter<'a> {
     /// a pack it deletes); the new place replaces the old one once the pack is written.
     pub fn rewrite(&mut self, kind: &str, plain: &[u8]) -> Result<String> {
         let id = self.repo.keys.blob_id(plain);
-        if self.entries.iter().any(|(e, _)| *e == id) {
+        if self.pending.contains(&id) {
             return Ok(id);
         }
         self.store(id, kind, plain)
     }
 
     fn store(&mut self, id: String, kind: &str, plain: &[u8]) -> Result<String> {
-        let compressed = zstd::encode_all(plain, 3)?;
-        let sealed = self.repo.keys.seal(&compressed);
-        let loc = Location {
-            pack: String::new(),
-            offset: self.buf.len() as u64,
-            length: sealed.len() as u64,
+        let pipeline = self
+            .pipeline
+            .get_or_insert_with(|| Pipeline::start(self.repo, self.added_bytes.clone()));
+        let job = Job {
+            id: id.clone(),
             kind: kind.into(),
+            plain: plain.to_vec(),
         };
-        self.buf.extend(&sealed);
-        self.added_bytes += sealed.len() as u64;
-        self.added_blobs += 1;
-        self.entries.push((id.clone(), loc));
-        if self.buf.len() >= PACK_TARGET {
+        if pipeline.jobs.send(job).is_err() {
+            // The pipeline stopped: its error says why.
+            self.pending.insert(id);
             self.flush()?;
+            return Err(RepoError::Io(std::io::Error::other(
+                "the pack writer stopped",
+            )));
         }
+        self.pending.insert(id.clone());
+        self.added_blobs += 1;
         Ok(id)
     }
 
-    /// Writes the current pack (if any) and makes its blobs known.
+    /// Writes every blob added so far into packs and makes them known.
     pub fn flush(&mut self) -> Result<()> {
-        if self.entries.is_empty() {
+        let Some(pipeline) = self.pipeline.take() else {
             return Ok(());
-        }
-        let pack = random_id();
-        let header: Vec<PackHeaderEntry> = self
-            .entries
-            .iter()
-            .map(|(id, l)| PackHeaderEntry {
-                id: id.clone(),
-                kind: l.kind.clone(),
-                offset: l.offset,
-                length: l.length,
-            })
-            .collect();
-        let sealed = self
-            .repo
-            .keys
-            .seal(&serde_json::to_vec(&header).expect("serialises"));
-        let mut bytes = std::mem::take(&mut self.buf);
-        bytes.extend(&sealed);
-        bytes.extend((sealed.len() as u32).to_le_bytes());
-        write_atomic(&self.repo.pack_path(&pack), &bytes)?;
-        crate::prune::pause_point("pack-written");
-        for (id, mut loc) in self.entries.drain(..) {
-            loc.pack = pack.clone();
+        };
+        for (id, loc) in pipeline.finish()? {
+            self.pending.remove(&id);
             self.repo.index.insert(id.clone(), loc.clone());
             self.new_index.insert(id, loc);
         }
@@ -797,10 +968,10 @@ impl<'a> PackWriter<'a> {
     pub fn finish(mut self) -> Result<()> {
         self.flush()?;
         if !self.new_index.is_empty() {
-            let sealed = self
-                .repo
-                .keys
-                .seal(&serde_json::to_vec(&self.new_index).expect("serialises"));
+            let sealed = self.repo.keys.seal_meta(
+                self.repo.config.version,
+                &serde_json::to_vec(&self.new_index).expect("serialises"),
+            );
             write_atomic(&self.repo.root.join("index").join(random_id()), &sealed)?;
         }
         Ok(())

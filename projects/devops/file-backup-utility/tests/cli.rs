@@ -280,9 +280,20 @@ fn a_live_lock_refuses_a_second_writer() {
 
 /// Restores `repo`'s latest snapshot under `target` and checks it equals `src`.
 fn restores_to(repo: &Path, src: &Path, target: &Path) {
-    ok(
+    restores_to_with(repo, PASS, src, target)
+}
+
+/// [`restores_to`] with another password.
+fn restores_to_with(repo: &Path, pass: &str, src: &Path, target: &Path) {
+    let out = fb(
         repo,
+        pass,
         &["restore", "latest", "--target", target.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     same_tree(
         src,
@@ -971,4 +982,122 @@ fn progress_shows_on_a_terminal_only() {
     let piped = ok(&repo, &["backup", src.to_str().unwrap()]);
     assert!(!piped.contains("read ("), "{piped}");
     assert!(piped.contains("snapshot "), "{piped}");
+}
+
+/// Copies a folder tree (the fixture repository into a temporary folder).
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// `tests/fixtures/repo-v1` was written by the format-version-1 program (before index files and
+/// pack headers were compressed): this program reads, verifies and restores it, and backs up
+/// into it without changing its version. Git keeps no empty folders: `locks/` is missing.
+#[test]
+fn reads_and_extends_a_repository_of_format_version_1() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo-v1");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/repo-v1"),
+        &repo,
+    );
+    let config = fs::read_to_string(repo.join("config")).unwrap();
+    assert!(config.contains("\"version\": 1"), "{config}");
+    let run = |args: &[&str]| {
+        let out = fb(&repo, "fixture-v1", args);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {text}");
+        text
+    };
+    let snaps: serde_json::Value = serde_json::from_str(&run(&["snapshots", "--json"])).unwrap();
+    assert_eq!(snaps.as_array().unwrap().len(), 1, "{snaps}");
+    assert_eq!(snaps[0]["snapshot"]["tags"][0], "v1");
+    run(&["verify", "--read-data"]);
+    let target = work.path().join("restored");
+    run(&["restore", "latest", "--target", target.to_str().unwrap()]);
+    let src = target.join("tmp/v1src/src");
+    assert_eq!(
+        fs::read_to_string(src.join("hello.txt")).unwrap(),
+        "hello, version 1\n"
+    );
+    let m = fs::metadata(src.join("hello.txt")).unwrap();
+    assert_eq!(m.permissions().mode() & 0o777, 0o640);
+    assert_eq!(m.mtime(), 1_767_323_045, "2026-01-02 03:04:05 UTC");
+    assert_eq!(
+        fs::read_to_string(src.join("sp ace & ünï.txt")).unwrap(),
+        "ünïcödé name\n"
+    );
+    assert_eq!(fs::metadata(src.join("empty")).unwrap().len(), 0);
+    assert_eq!(
+        fs::read_link(src.join("link")).unwrap(),
+        Path::new("hello.txt")
+    );
+    assert_eq!(fs::metadata(src.join("sub/bin.dat")).unwrap().len(), 60_000);
+    // A backup into the old repository: it stays version 1 and everything still verifies.
+    let more = work.path().join("more");
+    random_files(&more, "m", 3);
+    run(&["backup", more.to_str().unwrap()]);
+    assert_eq!(fs::read_to_string(repo.join("config")).unwrap(), config);
+    run(&["verify", "--read-data"]);
+    restores_to_with(&repo, "fixture-v1", &more, &work.path().join("again"));
+}
+
+/// `restore --include` restores the paths named (and what is below them) only.
+#[test]
+fn restore_include_selects_paths() {
+    let work = tempfile::tempdir().unwrap();
+    let (repo, src) = (work.path().join("repo"), work.path().join("src"));
+    source(&src);
+    ok(&repo, &["init"]);
+    ok(&repo, &["backup", src.to_str().unwrap()]);
+    let base = src.canonicalize().unwrap().display().to_string();
+    let target = work.path().join("some");
+    ok(
+        &repo,
+        &[
+            "restore",
+            "latest",
+            "--target",
+            target.to_str().unwrap(),
+            "--include",
+            &format!("{base}/nested/deeper"),
+            "--include",
+            "*.txt",
+        ],
+    );
+    let got = target.join(base.trim_start_matches('/'));
+    same_tree(&src.join("nested/deeper"), &got.join("nested/deeper"));
+    assert_eq!(
+        fs::read(got.join("plain.txt")).unwrap(),
+        fs::read(src.join("plain.txt")).unwrap()
+    );
+    for absent in ["empty", "sparse.img", "nested/big.bin", "link-to-plain"] {
+        assert!(!got.join(absent).exists(), "{absent} was not included");
+    }
+    let out = fb(
+        &repo,
+        PASS,
+        &[
+            "restore",
+            "latest",
+            "--target",
+            work.path().join("none").to_str().unwrap(),
+            "--include",
+            &format!("{base}/no/such/path"),
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no/such/path: no such path in snapshot"),
+        "{err}"
+    );
 }
