@@ -1,4 +1,4 @@
-//! `copy --to DIR`: replicates the repository to a second target.
+//! `copy --to DIR|s3://BUCKET/PREFIX`: replicates the repository to a second target.
 //!
 //! Repository files never change once written (packs, index files, snapshots and keys are named
 //! by random ids), so a replica is kept by copying the files it lacks, in an order that keeps it
@@ -9,13 +9,13 @@
 //! the next `copy` completes it.
 
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::prune::pause_point;
-use crate::repo::{Config, Repo, RepoError, lock_at, write_atomic};
+use crate::repo::{Config, Repo, RepoError, lock_at};
+use crate::storage::Store;
 
 #[derive(Debug, Default, Serialize)]
 pub struct CopyReport {
@@ -30,74 +30,57 @@ pub struct CopyReport {
     pub packs_removed: usize,
 }
 
-/// The files under `root/dir` (for `data`, `xx/<pack>`), temporary files left out.
-fn files(root: &Path, dir: &str) -> Result<BTreeSet<String>, RepoError> {
-    let mut out = BTreeSet::new();
-    let base = root.join(dir);
-    if !base.is_dir() {
-        return Ok(out);
-    }
-    for e in fs::read_dir(&base)? {
-        let e = e?;
-        let name = e.file_name().to_string_lossy().to_string();
-        if name.starts_with(".tmp") {
-            continue;
-        }
-        if dir == "data" {
-            for f in fs::read_dir(e.path())? {
-                let f = f?.file_name().to_string_lossy().to_string();
-                if !f.starts_with(".tmp") {
-                    out.insert(format!("{name}/{f}"));
-                }
-            }
-        } else {
-            out.insert(name);
-        }
-    }
-    Ok(out)
+/// The objects under `dir` (for `data`, `xx/<pack>`), temporary files left out.
+fn files(store: &dyn Store, dir: &str) -> Result<BTreeSet<String>, RepoError> {
+    Ok(store
+        .list(dir)?
+        .into_iter()
+        .map(|e| e.name)
+        .filter(|n| !n.rsplit('/').next().unwrap_or(n).starts_with(".tmp"))
+        .collect())
 }
 
-/// Copies `dir`'s files the target lacks; returns how many and their bytes.
-fn copy_missing(from: &Path, to: &Path, dir: &str) -> Result<(usize, u64), RepoError> {
+/// Copies `dir`'s objects the target lacks; returns how many and their bytes.
+fn copy_missing(from: &dyn Store, to: &dyn Store, dir: &str) -> Result<(usize, u64), RepoError> {
     let have = files(to, dir)?;
     let (mut n, mut bytes) = (0, 0);
     for f in files(from, dir)?.difference(&have) {
-        let data = fs::read(from.join(dir).join(f))?;
-        write_atomic(&to.join(dir).join(f), &data)?;
+        let name = format!("{dir}/{f}");
+        let data = from.read(&name)?;
+        to.write(&name, &data)?;
         n += 1;
         bytes += data.len() as u64;
     }
     Ok((n, bytes))
 }
 
-/// Removes `dir`'s files the source does not have; returns how many.
-fn remove_extra(from: &Path, to: &Path, dir: &str) -> Result<usize, RepoError> {
+/// Removes `dir`'s objects the source does not have; returns how many.
+fn remove_extra(from: &dyn Store, to: &dyn Store, dir: &str) -> Result<usize, RepoError> {
     let keep = files(from, dir)?;
     let mut n = 0;
     for f in files(to, dir)?.difference(&keep) {
-        fs::remove_file(to.join(dir).join(f))?;
+        to.remove(&format!("{dir}/{f}"))?;
         n += 1;
     }
     Ok(n)
 }
 
 /// Replicates `repo` (whose lock the caller holds) to `to`.
-pub fn copy(repo: &Repo, to: &Path, delete: bool) -> Result<CopyReport, RepoError> {
+pub fn copy(repo: &Repo, to: Arc<dyn Store>, delete: bool) -> Result<CopyReport, RepoError> {
     let mut report = CopyReport::default();
-    let from = repo.root.as_path();
-    if from.canonicalize()? == to.canonicalize().unwrap_or_else(|_| to.to_path_buf()) {
+    let from = &*repo.store;
+    if from.same_as(&*to) {
         return Err(RepoError::Damaged(
-            to.display().to_string(),
+            to.location(),
             "is the repository itself; copy to a second target".into(),
         ));
     }
-    let config = to.join("config");
-    if config.is_file() {
-        let theirs: Config = serde_json::from_slice(&fs::read(&config)?)
-            .map_err(|e| RepoError::Damaged(config.display().to_string(), e.to_string()))?;
+    if to.exists("config")? {
+        let theirs: Config = serde_json::from_slice(&to.read("config")?)
+            .map_err(|e| RepoError::Damaged(format!("{}/config", to.location()), e.to_string()))?;
         if theirs.id != repo.config.id {
             return Err(RepoError::Damaged(
-                to.display().to_string(),
+                to.location(),
                 format!(
                     "holds another repository (id {}, this one is {}); copy keeps replicas of one repository",
                     &theirs.id[..12.min(theirs.id.len())],
@@ -106,20 +89,19 @@ pub fn copy(repo: &Repo, to: &Path, delete: bool) -> Result<CopyReport, RepoErro
             ));
         }
     } else {
-        if to.is_dir() && fs::read_dir(to)?.next().is_some() {
+        if !to.is_empty()? {
             return Err(RepoError::Damaged(
-                to.display().to_string(),
+                to.location(),
                 "is neither empty nor a replica of this repository".into(),
             ));
         }
-        for d in ["data", "index", "snapshots", "keys", "locks"] {
-            fs::create_dir_all(to.join(d))?;
-        }
-        copy_missing(from, to, "keys")?;
-        write_atomic(&config, &fs::read(from.join("config"))?)?;
+        to.prepare()?;
+        copy_missing(from, &*to, "keys")?;
+        to.write("config", &from.read("config")?)?;
         report.created = true;
     }
-    let _lock = lock_at(to)?;
+    let _lock = lock_at(to.clone())?;
+    let to = &*to;
     copy_missing(from, to, "keys")?;
     let (n, b) = copy_missing(from, to, "data")?;
     report.packs_copied = n;

@@ -45,14 +45,14 @@ pub struct Job {
     /// Stay on each source's file system.
     #[serde(default)]
     pub one_file_system: bool,
-    pub repository: PathBuf,
+    pub repository: String,
     /// Else `identity_file`, `--password-file`, `--identity-file` or `FILE_BACKUP_PASSWORD`.
     pub password_file: Option<PathBuf>,
     /// Age identities for a key added with a recipient (instead of a password).
     pub identity_file: Option<PathBuf>,
     /// Replicas kept with `copy` after each run.
     #[serde(default)]
-    pub copies: Vec<PathBuf>,
+    pub copies: Vec<String>,
     pub retention: Option<Retention>,
     /// Prune after applying the retention.
     #[serde(default)]
@@ -131,8 +131,14 @@ pub fn load(path: &Path) -> anyhow::Result<ConfigFile> {
             }
         };
         job.sources.iter_mut().for_each(abs);
-        abs(&mut job.repository);
-        job.copies.iter_mut().for_each(abs);
+        // Repositories are folders (relative to the config file) or URLs.
+        let abs_repo = |r: &mut String| {
+            if !r.contains("://") && Path::new(r.as_str()).is_relative() {
+                *r = base.join(r.as_str()).display().to_string();
+            }
+        };
+        abs_repo(&mut job.repository);
+        job.copies.iter_mut().for_each(abs_repo);
         if let Some(p) = job.exclude_file.as_mut() {
             abs(p);
         }
@@ -154,7 +160,7 @@ pub struct JobResult {
     pub summary: Snapshot,
     pub forgotten: Vec<String>,
     pub prune: Option<PruneReport>,
-    pub copies: Vec<(PathBuf, CopyReport)>,
+    pub copies: Vec<(String, CopyReport)>,
 }
 
 /// Runs one job: backup, retention (and prune), then each replica.
@@ -171,8 +177,10 @@ pub fn run(name: &str, job: &Job, fallback: Option<&Credentials>) -> anyhow::Res
             "job `{name}`: no password (set password_file or identity_file, --password-file or FILE_BACKUP_PASSWORD)"
         )
     })?;
-    let mut repo = Repo::open_with(&job.repository, creds)
-        .map_err(|e| anyhow::anyhow!("job `{name}`: {}: {e}", job.repository.display()))?;
+    let store =
+        crate::storage::open(&job.repository).map_err(|e| anyhow::anyhow!("job `{name}`: {e}"))?;
+    let mut repo = Repo::open_with(store, creds)
+        .map_err(|e| anyhow::anyhow!("job `{name}`: {}: {e}", job.repository))?;
     let mut excludes = job.exclude.clone();
     if let Some(f) = &job.exclude_file {
         excludes.extend(read_exclude_file(f)?);
@@ -201,9 +209,10 @@ pub fn run(name: &str, job: &Job, fallback: Option<&Credentials>) -> anyhow::Res
         result.prune = Some(crate::prune::prune(&mut repo, false)?);
     }
     for target in &job.copies {
-        let report = crate::copy::copy(&repo, target, true).map_err(|e: RepoError| {
-            anyhow::anyhow!("job `{name}`: copy to {}: {e}", target.display())
-        })?;
+        let store = crate::storage::open(target)
+            .map_err(|e| anyhow::anyhow!("job `{name}`: copy to {target}: {e}"))?;
+        let report = crate::copy::copy(&repo, store, true)
+            .map_err(|e: RepoError| anyhow::anyhow!("job `{name}`: copy to {target}: {e}"))?;
         result.copies.push((target.clone(), report));
     }
     drop(lock);

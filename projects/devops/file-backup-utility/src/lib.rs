@@ -9,6 +9,7 @@ pub mod prune;
 pub mod repo;
 pub mod report;
 pub mod retention;
+pub mod storage;
 
 use std::fs;
 use std::io::Read as _;
@@ -525,7 +526,7 @@ fn read_ahead(
     use std::collections::HashMap;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Condvar, Mutex, mpsc};
-    const WINDOW: usize = 24;
+    const WINDOW: usize = 8;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
     let next = AtomicUsize::new(0);
     // How many blobs the consumer has taken (usize::MAX: it stopped).
@@ -688,6 +689,10 @@ pub fn verify(repo: &Repo, read_data: bool, subset_percent: u8) -> Result<Verify
             }
         )
     };
+    let sizes: std::collections::HashMap<String, u64> = repo::data_files(&*repo.store)?
+        .into_iter()
+        .map(|f| (f.name, f.len))
+        .collect();
     for (blob, places) in &users {
         let Some(loc) = repo.index.get(blob) else {
             report.problems.push(format!(
@@ -697,9 +702,7 @@ pub fn verify(repo: &Repo, read_data: bool, subset_percent: u8) -> Result<Verify
             ));
             continue;
         };
-        let size = fs::metadata(repo.pack_path(&loc.pack))
-            .map(|m| m.len())
-            .unwrap_or(0);
+        let size = sizes.get(&loc.pack).copied().unwrap_or(0);
         if size < loc.offset + loc.length {
             report.problems.push(format!(
                 "pack {} is missing or truncated (blob {}); affects {}",

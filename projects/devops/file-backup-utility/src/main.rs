@@ -28,14 +28,16 @@ use file_backup::{BackupOptions, backup, diff, list, read_password, restore_with
 Exit codes: 0 ok; 1 the operation failed (damage found, wrong password); 2 usage error."
 )]
 struct Cli {
-    /// Repository folder.
+    /// The repository: a folder, or s3://BUCKET/PREFIX on S3-compatible object storage
+    /// (credentials, region and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    /// AWS_REGION, AWS_ENDPOINT_URL, AWS_ALLOW_HTTP).
     #[arg(
         long,
         env = "FILE_BACKUP_REPOSITORY",
         global = true,
-        value_name = "DIR"
+        value_name = "DIR|s3://BUCKET/PREFIX"
     )]
-    repo: Option<PathBuf>,
+    repo: Option<String>,
     /// File whose first line is the password (else FILE_BACKUP_PASSWORD).
     #[arg(long, global = true, value_name = "FILE")]
     password_file: Option<PathBuf>,
@@ -158,12 +160,13 @@ enum Cmd {
     /// index, snapshots, in that order) and removes what the source no longer has. A new
     /// target gets the same keys: the same password opens it.
     #[command(
-        after_help = "Examples:\n  file-backup copy --to /mnt/offsite/repo\n  file-backup copy --to /mnt/offsite/repo --no-delete --json"
+        after_help = "Examples:\n  file-backup copy --to /mnt/offsite/repo\n  file-backup copy --to s3://backups/laptop --no-delete --json"
     )]
     Copy {
-        /// The target folder: empty or missing (created), or a replica made by an earlier copy.
-        #[arg(long, value_name = "DIR")]
-        to: PathBuf,
+        /// The target (a folder or s3://BUCKET/PREFIX): empty or missing (created), or a replica
+        /// made by an earlier copy.
+        #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+        to: String,
         /// Keep snapshots and data the source has forgotten or pruned.
         #[arg(long)]
         no_delete: bool,
@@ -391,7 +394,7 @@ fn run_jobs(cli: &Cli) -> anyhow::Result<bool> {
                                     .iter()
                                     .map(|(t, c)| format!(
                                         ", copied to {} ({})",
-                                        t.display(),
+                                        t,
                                         file_backup::report::human(c.bytes_copied)
                                     ))
                                     .collect::<String>()
@@ -429,9 +432,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if run_jobs(&cli)? {
         return Ok(());
     }
-    let root = cli.repo.clone().ok_or_else(|| {
-        anyhow::anyhow!("no repository: give --repo DIR or set FILE_BACKUP_REPOSITORY")
+    let location = cli.repo.clone().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no repository: give --repo DIR (or s3://BUCKET/PREFIX) or set FILE_BACKUP_REPOSITORY"
+        )
     })?;
+    let root = file_backup::storage::open(&location)?;
     if let Cmd::Init { recipient } = &cli.cmd {
         let recipients: Vec<_> = recipient
             .iter()
@@ -442,11 +448,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } else {
             password(&cli).ok()
         };
-        let repo = Repo::init_with(&root, pass.as_deref(), &recipients)?;
+        let repo = Repo::init_with(root.clone(), pass.as_deref(), &recipients)?;
         eprintln!(
             "created repository {} at {} ({} key(s))",
             &repo.config.id[..12],
-            root.display(),
+            location,
             usize::from(pass.is_some()) + recipients.len()
         );
         return Ok(());
@@ -455,7 +461,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.cmd {
         Cmd::Init { .. } => unreachable!("handled above"),
         Cmd::Key(cmd) => {
-            let repo = Repo::open_with(&root, &creds)?;
+            let repo = Repo::open_with(root.clone(), &creds)?;
             match cmd {
                 KeyCmd::List { json } => {
                     let keys = repo.key_list()?;
@@ -506,7 +512,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(f) = exclude_file {
                 exclude.extend(file_backup::read_exclude_file(&f)?);
             }
-            let mut repo = Repo::open_with(&root, &creds)?;
+            let mut repo = Repo::open_with(root.clone(), &creds)?;
             let opts = BackupOptions {
                 excludes: exclude,
                 tags: tag,
@@ -542,7 +548,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Snapshots { json } => {
-            let repo = Repo::open_with(&root, &creds)?;
+            let repo = Repo::open_with(root.clone(), &creds)?;
             let all = repo.snapshots()?;
             if json {
                 let v: Vec<_> = all
@@ -563,7 +569,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Ls { snapshot, json } => {
-            let repo = Repo::open_with(&root, &creds)?;
+            let repo = Repo::open_with(root.clone(), &creds)?;
             let (_, snap) = repo.find_snapshot(&snapshot)?;
             let entries = list(&repo, &snap)?;
             if json {
@@ -583,7 +589,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             subset,
             json,
         } => {
-            let repo = Repo::open_with(&root, &creds)?;
+            let repo = Repo::open_with(root.clone(), &creds)?;
             let r = verify(&repo, read_data, subset)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
@@ -633,7 +639,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     "no policy: give at least one --keep-* (forgetting everything is not a policy)"
                 );
             }
-            let mut repo = Repo::open_with(&root, &creds)?;
+            let mut repo = Repo::open_with(root.clone(), &creds)?;
             let lock = repo.lock()?;
             let (removed, kept) = file_backup::forget(&repo, &policy, dry_run)?;
             let pruned = if prune {
@@ -675,9 +681,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             no_delete,
             json,
         } => {
-            let repo = Repo::open_with(&root, &creds)?;
+            let repo = Repo::open_with(root.clone(), &creds)?;
             let _lock = repo.lock()?;
-            let r = file_backup::copy::copy(&repo, &to, !no_delete)?;
+            let target = file_backup::storage::open(&to)?;
+            let r = file_backup::copy::copy(&repo, target, !no_delete)?;
             if json {
                 println!("{}", serde_json::to_string(&r).expect("serialises"));
             } else {
@@ -688,7 +695,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     } else {
                         "updated replica"
                     },
-                    to.display(),
+                    to,
                     r.packs_copied,
                     r.indexes_copied,
                     r.snapshots_copied,
@@ -701,7 +708,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Report { format, last } => {
             use file_backup::report;
-            let repo = Repo::open_with(&root, &creds)?;
+            let repo = Repo::open_with(root.clone(), &creds)?;
             let r = report::report(&repo, last)?;
             match format {
                 ReportFormat::Md => print!("{}", report::markdown(&r)),
@@ -710,7 +717,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Prune { dry_run, json } => {
-            let mut repo = Repo::open_with(&root, &creds)?;
+            let mut repo = Repo::open_with(root.clone(), &creds)?;
             let _lock = repo.lock()?;
             let report = file_backup::prune::prune(&mut repo, dry_run)?;
             if json {
@@ -720,7 +727,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Diff { a, b, json } => {
-            let repo = Repo::open_with(&root, &creds)?;
+            let repo = Repo::open_with(root.clone(), &creds)?;
             let (_, sa) = repo.find_snapshot(&a)?;
             let (_, sb) = repo.find_snapshot(&b)?;
             let changes = diff(&repo, &sa, &sb)?;
@@ -738,7 +745,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Unlock => {
-            let repo = Repo::open_with(&root, &creds)?;
+            let repo = Repo::open_with(root.clone(), &creds)?;
             eprintln!("removed {} lock(s)", repo.unlock()?);
         }
         Cmd::Run { .. } | Cmd::Units { .. } => unreachable!("handled by run_jobs"),
@@ -747,7 +754,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             target,
             include,
         } => {
-            let repo = Repo::open_with(&root, &creds)?;
+            let repo = Repo::open_with(root.clone(), &creds)?;
             let (id, snap) = repo.find_snapshot(&snapshot)?;
             let entries = list(&repo, &snap)?;
             if !include.is_empty() {

@@ -14,12 +14,11 @@
 //! next `prune` finishes cleaning.
 
 use std::collections::{HashMap, HashSet};
-use std::fs;
 
 use serde::Serialize;
 
 use crate::load_tree;
-use crate::repo::{PackWriter, Repo, RepoError, data_files, random_id, write_atomic};
+use crate::repo::{PackWriter, Repo, RepoError, data_files, random_id};
 
 /// What a prune found and did.
 #[derive(Debug, Default, Serialize)]
@@ -101,17 +100,21 @@ pub fn prune(repo: &mut Repo, dry_run: bool) -> Result<PruneReport, RepoError> {
     }
     // Half-written files of crashed writers (the lock says no writer is alive).
     let mut partial = Vec::new();
-    for file in data_files(&repo.root)? {
+    let mut sizes: HashMap<String, u64> = HashMap::new();
+    for file in data_files(&*repo.store)? {
         if file.is_partial() {
             report.bytes_freed += file.len;
-            partial.push(file.path);
-        } else if !packs.contains_key(&file.name) {
-            report.packs_unknown += 1;
-            doomed.push(file.name);
+            partial.push(file.key);
+        } else {
+            if !packs.contains_key(&file.name) {
+                report.packs_unknown += 1;
+                doomed.push(file.name.clone());
+            }
+            sizes.insert(file.name, file.len);
         }
     }
     for pack in &doomed {
-        report.bytes_freed += fs::metadata(repo.pack_path(pack)).map_or(0, |m| m.len());
+        report.bytes_freed += sizes.get(pack).copied().unwrap_or(0);
     }
     report.bytes_repacked = repack.iter().map(|id| repo.index[id].length).sum();
     report.bytes_freed = report.bytes_freed.saturating_sub(report.bytes_repacked);
@@ -119,8 +122,8 @@ pub fn prune(repo: &mut Repo, dry_run: bool) -> Result<PruneReport, RepoError> {
         return Ok(report);
     }
     let size_before = data_size(repo)?;
-    for path in partial {
-        fs::remove_file(path)?;
+    for key in partial {
+        repo.store.remove(&key)?;
     }
     if doomed.is_empty() {
         report.bytes_freed = size_before.saturating_sub(data_size(repo)?);
@@ -140,27 +143,26 @@ pub fn prune(repo: &mut Repo, dry_run: bool) -> Result<PruneReport, RepoError> {
     }
     // 2. One complete index of what stays.
     repo.index.retain(|id, _| used.contains(id));
-    let old_indexes: Vec<_> = fs::read_dir(repo.root.join("index"))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
+    let old_indexes: Vec<String> = repo
+        .store
+        .list("index")?
+        .into_iter()
+        .map(|e| format!("index/{}", e.name))
         .collect();
     let sealed = repo.keys.seal_meta(
         repo.config.version,
         &serde_json::to_vec(&repo.index).expect("serialises"),
     );
-    write_atomic(&repo.root.join("index").join(random_id()), &sealed)?;
+    repo.store
+        .write(&format!("index/{}", random_id()), &sealed)?;
     pause_point("prune-indexed");
     // 3. The older index files.
-    for path in old_indexes {
-        fs::remove_file(path)?;
+    for name in old_indexes {
+        repo.store.remove(&name)?;
     }
     // 4. The packs nothing points at any more.
     for (n, pack) in doomed.iter().enumerate() {
-        match fs::remove_file(repo.pack_path(pack)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e.into()),
-        }
+        repo.store.remove(&Repo::pack_name(pack))?;
         if n == 0 {
             pause_point("prune-deleting");
         }
@@ -171,5 +173,5 @@ pub fn prune(repo: &mut Repo, dry_run: bool) -> Result<PruneReport, RepoError> {
 
 /// Bytes in the data folder.
 fn data_size(repo: &Repo) -> Result<u64, RepoError> {
-    Ok(data_files(&repo.root)?.iter().map(|f| f.len).sum())
+    Ok(data_files(&*repo.store)?.iter().map(|f| f.len).sum())
 }

@@ -22,7 +22,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -32,6 +32,8 @@ use chacha20poly1305::aead::{Aead, KeyInit, OsRng, rand_core::RngCore};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
+
+use crate::storage::{Local, Store};
 
 /// The format this program writes; it reads this one and the ones before it (version 1 kept
 /// index files and pack headers as plain JSON inside the encryption, version 2 compresses them).
@@ -120,8 +122,10 @@ pub fn read_identities(path: &Path) -> anyhow::Result<Vec<age::x25519::Identity>
 
 /// A file under `data/`: a pack, or a half-written `.tmp-…` file a crashed writer left.
 pub struct DataFile {
+    /// The file name (a pack's id).
     pub name: String,
-    pub path: PathBuf,
+    /// Its name in the store (`data/<2 hex>/<name>`).
+    pub key: String,
     pub len: u64,
 }
 
@@ -132,18 +136,27 @@ impl DataFile {
 }
 
 /// Every file under the repository's `data/` folders.
-pub fn data_files(root: &Path) -> Result<Vec<DataFile>> {
-    let mut out = Vec::new();
-    for dir in fs::read_dir(root.join("data"))? {
-        for f in fs::read_dir(dir?.path())? {
-            let f = f?;
-            out.push(DataFile {
-                name: f.file_name().to_string_lossy().to_string(),
-                path: f.path(),
-                len: f.metadata()?.len(),
-            });
-        }
-    }
+pub fn data_files(store: &dyn Store) -> Result<Vec<DataFile>> {
+    Ok(store
+        .list("data")?
+        .into_iter()
+        .map(|e| DataFile {
+            name: e.name.rsplit('/').next().unwrap_or(&e.name).to_string(),
+            key: format!("data/{}", e.name),
+            len: e.len,
+        })
+        .collect())
+}
+
+/// The objects of `dir` (keys, index, snapshots, locks) by name, temporary files left out.
+fn names(store: &dyn Store, dir: &str) -> Result<Vec<String>> {
+    let mut out: Vec<String> = store
+        .list(dir)?
+        .into_iter()
+        .map(|e| e.name)
+        .filter(|n| !n.starts_with(".tmp") && !n.contains('/'))
+        .collect();
+    out.sort();
     Ok(out)
 }
 
@@ -361,16 +374,16 @@ pub struct Summary {
 
 /// An open repository.
 pub struct Repo {
-    pub root: PathBuf,
+    pub store: Arc<dyn Store>,
     pub config: Config,
     pub keys: Arc<Keys>,
     pub index: HashMap<String, Location>,
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let bytes = fs::read(path)?;
+fn read_json<T: for<'de> Deserialize<'de>>(store: &dyn Store, name: &str) -> Result<T> {
+    let bytes = store.read(name)?;
     serde_json::from_slice(&bytes)
-        .map_err(|e| RepoError::Damaged(path.display().to_string(), e.to_string()))
+        .map_err(|e| RepoError::Damaged(format!("{}/{name}", store.location()), e.to_string()))
 }
 
 /// Writes a file through a temporary name and a rename, so a crash never leaves half a file.
@@ -392,28 +405,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 impl Repo {
-    /// Creates a repository at `root` protected by `password`.
+    /// Creates a repository in the local folder `root` protected by `password`.
     pub fn init(root: &Path, password: &str) -> Result<Repo> {
-        Repo::init_with(root, Some(password), &[])
+        Repo::init_with(Arc::new(Local::new(root)), Some(password), &[])
     }
 
     /// Creates a repository opened by `password` and/or each of `recipients`' identities.
     pub fn init_with(
-        root: &Path,
+        store: Arc<dyn Store>,
         password: Option<&str>,
         recipients: &[age::x25519::Recipient],
     ) -> Result<Repo> {
-        if root.join("config").exists() {
-            return Err(RepoError::Exists(root.display().to_string()));
+        if store.exists("config")? {
+            return Err(RepoError::Exists(store.location()));
         }
         if password.is_none() && recipients.is_empty() {
             return Err(RepoError::Key(
                 "a repository needs a password or an age recipient".into(),
             ));
         }
-        for d in ["data", "index", "snapshots", "keys", "locks"] {
-            fs::create_dir_all(root.join(d))?;
-        }
+        store.prepare()?;
         let config = Config {
             version: VERSION,
             id: random_id(),
@@ -431,44 +442,44 @@ impl Repo {
             files.push(age_key(r, &master[..])?);
         }
         for key in files {
-            write_atomic(
-                &root.join("keys").join(random_id()),
+            store.write(
+                &format!("keys/{}", random_id()),
                 &serde_json::to_vec_pretty(&key).expect("serialises"),
             )?;
         }
-        write_atomic(
-            &root.join("config"),
+        store.write(
+            "config",
             &serde_json::to_vec_pretty(&config).expect("serialises"),
         )?;
         Ok(Repo {
-            root: root.to_path_buf(),
+            store,
             config,
             keys: Arc::new(Keys::from_master(&master[..])),
             index: HashMap::new(),
         })
     }
 
-    /// Opens a repository with its password; a wrong one is `WrongPassword`.
+    /// Opens the repository in the local folder `root` with its password; a wrong one is
+    /// `WrongPassword`.
     pub fn open(root: &Path, password: &str) -> Result<Repo> {
-        Repo::open_with(root, &Credentials::Password(password.to_string()))
+        Repo::open_with(
+            Arc::new(Local::new(root)),
+            &Credentials::Password(password.to_string()),
+        )
     }
 
     /// Opens a repository with a password or age identities.
-    pub fn open_with(root: &Path, creds: &Credentials) -> Result<Repo> {
-        let config_path = root.join("config");
-        if !config_path.is_file() {
-            return Err(RepoError::NotARepo(root.display().to_string()));
+    pub fn open_with(store: Arc<dyn Store>, creds: &Credentials) -> Result<Repo> {
+        if !store.exists("config")? {
+            return Err(RepoError::NotARepo(store.location()));
         }
-        let config: Config = read_json(&config_path)?;
+        let config: Config = read_json(&*store, "config")?;
         if !(OLDEST_VERSION..=VERSION).contains(&config.version) {
             return Err(RepoError::Version(config.version));
         }
         let mut keys = None;
-        for e in fs::read_dir(root.join("keys"))?.filter_map(|e| e.ok()) {
-            if e.file_name().to_string_lossy().starts_with(".tmp") {
-                continue;
-            }
-            let k: KeyFile = read_json(&e.path())?;
+        for name in names(&*store, "keys")? {
+            let k: KeyFile = read_json(&*store, &format!("keys/{name}"))?;
             if let Some(master) = unwrap_master(&k, creds)
                 && master.len() == 64
             {
@@ -481,7 +492,7 @@ impl Repo {
             Credentials::Identities(_) => RepoError::NoIdentity,
         })?);
         let mut repo = Repo {
-            root: root.to_path_buf(),
+            store,
             config,
             keys,
             index: HashMap::new(),
@@ -493,12 +504,8 @@ impl Repo {
     /// The ways into the repository.
     pub fn key_list(&self) -> Result<Vec<KeyInfo>> {
         let mut out = Vec::new();
-        for e in fs::read_dir(self.root.join("keys"))?.filter_map(|e| e.ok()) {
-            let id = e.file_name().to_string_lossy().to_string();
-            if id.starts_with(".tmp") {
-                continue;
-            }
-            let k: KeyFile = read_json(&e.path())?;
+        for id in names(&*self.store, "keys")? {
+            let k: KeyFile = read_json(&*self.store, &format!("keys/{id}"))?;
             out.push(KeyInfo {
                 id,
                 kind: if k.kdf == "age" { "age" } else { "password" }.into(),
@@ -518,8 +525,8 @@ impl Repo {
             NewKey::Recipient(r) => age_key(r, &master)?,
         };
         let id = random_id();
-        write_atomic(
-            &self.root.join("keys").join(&id),
+        self.store.write(
+            &format!("keys/{id}"),
             &serde_json::to_vec_pretty(&file).expect("serialises"),
         )?;
         Ok(id)
@@ -548,19 +555,14 @@ impl Repo {
                 "that is the repository's last key: add another first".into(),
             ));
         }
-        fs::remove_file(self.root.join("keys").join(&key.id))?;
+        self.store.remove(&format!("keys/{}", key.id))?;
         Ok(key.id.clone())
     }
 
     fn load_index(&mut self) -> Result<()> {
-        for e in fs::read_dir(self.root.join("index"))?.filter_map(|e| e.ok()) {
-            let name = e.file_name().to_string_lossy().to_string();
-            if name.starts_with(".tmp") {
-                continue;
-            }
-            let plain = self
-                .keys
-                .open_meta(&format!("index/{name}"), &fs::read(e.path())?)?;
+        for name in names(&*self.store, "index")? {
+            let what = format!("index/{name}");
+            let plain = self.keys.open_meta(&what, &self.store.read(&what)?)?;
             let part: HashMap<String, Location> = serde_json::from_slice(&plain)
                 .map_err(|e| RepoError::Damaged(format!("index/{name}"), e.to_string()))?;
             self.index.extend(part);
@@ -568,8 +570,14 @@ impl Repo {
         Ok(())
     }
 
-    pub fn pack_path(&self, pack: &str) -> PathBuf {
-        self.root.join("data").join(&pack[..2]).join(pack)
+    /// Where pack `pack` is in the store.
+    pub fn pack_name(pack: &str) -> String {
+        format!("data/{}/{pack}", &pack[..2.min(pack.len())])
+    }
+
+    /// The folder or URL of the repository, for messages.
+    pub fn location(&self) -> String {
+        self.store.location()
     }
 
     /// Reads, decrypts, decompresses and checks one blob.
@@ -578,15 +586,26 @@ impl Repo {
             .index
             .get(id)
             .ok_or_else(|| RepoError::Damaged(format!("blob {id}"), "not in the index".into()))?;
-        use std::io::{Read, Seek, SeekFrom};
-        let mut f = fs::File::open(self.pack_path(&loc.pack))?;
-        f.seek(SeekFrom::Start(loc.offset))?;
-        let mut sealed = vec![0u8; loc.length as usize];
-        f.read_exact(&mut sealed)?;
+        let sealed = self
+            .store
+            .read_range(&Repo::pack_name(&loc.pack), loc.offset, loc.length)?;
         let what = format!("blob {id} in pack {}", loc.pack);
         let compressed = self.keys.open(&what, &sealed)?;
-        let plain = zstd::decode_all(&compressed[..])
-            .map_err(|e| RepoError::Damaged(what.clone(), e.to_string()))?;
+        drop(sealed);
+        // One allocation of the exact size when the frame says it (blobs written by this
+        // program do); a streaming decode otherwise.
+        thread_local! {
+            static ZSTD: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+                std::cell::RefCell::new(zstd::bulk::Decompressor::new().ok());
+        }
+        let plain = match zstd::zstd_safe::get_frame_content_size(&compressed) {
+            Ok(Some(n)) if n <= 64 << 20 => ZSTD.with_borrow_mut(|z| match z {
+                Some(z) => z.decompress(&compressed, n as usize),
+                None => zstd::bulk::decompress(&compressed, n as usize),
+            }),
+            _ => zstd::decode_all(&compressed[..]),
+        }
+        .map_err(|e| RepoError::Damaged(what.clone(), e.to_string()))?;
         if self.keys.blob_id(&plain) != id {
             return Err(RepoError::Damaged(
                 what,
@@ -599,21 +618,16 @@ impl Repo {
     pub fn save_snapshot(&self, s: &Snapshot) -> Result<String> {
         let id = random_id();
         let sealed = self.keys.seal(&serde_json::to_vec(s).expect("serialises"));
-        write_atomic(&self.root.join("snapshots").join(&id), &sealed)?;
+        self.store.write(&format!("snapshots/{id}"), &sealed)?;
         Ok(id)
     }
 
     /// Every snapshot, oldest first.
     pub fn snapshots(&self) -> Result<Vec<(String, Snapshot)>> {
         let mut out = Vec::new();
-        for e in fs::read_dir(self.root.join("snapshots"))?.filter_map(|e| e.ok()) {
-            let id = e.file_name().to_string_lossy().to_string();
-            if id.starts_with(".tmp") {
-                continue;
-            }
-            let plain = self
-                .keys
-                .open(&format!("snapshots/{id}"), &fs::read(e.path())?)?;
+        for id in names(&*self.store, "snapshots")? {
+            let what = format!("snapshots/{id}");
+            let plain = self.keys.open(&what, &self.store.read(&what)?)?;
             let s: Snapshot = serde_json::from_slice(&plain)
                 .map_err(|e| RepoError::Damaged(format!("snapshots/{id}"), e.to_string()))?;
             out.push((id, s));
@@ -651,8 +665,8 @@ impl Repo {
     /// Removes every lock (after a crash left one behind); returns how many.
     pub fn unlock(&self) -> Result<usize> {
         let mut n = 0;
-        for e in fs::read_dir(self.root.join("locks"))?.filter_map(|e| e.ok()) {
-            fs::remove_file(e.path())?;
+        for e in self.store.list("locks")? {
+            self.store.remove(&format!("locks/{}", e.name))?;
             n += 1;
         }
         Ok(n)
@@ -660,39 +674,39 @@ impl Repo {
 
     /// Removes a snapshot (its data stays until a prune).
     pub fn forget_snapshot(&self, id: &str) -> Result<()> {
-        fs::remove_file(self.root.join("snapshots").join(id))?;
+        self.store.remove(&format!("snapshots/{id}"))?;
         Ok(())
     }
 
     /// Takes the exclusive lock; released when the guard drops.
     pub fn lock(&self) -> Result<LockGuard> {
-        lock_at(&self.root)
+        lock_at(self.store.clone())
     }
 }
 
-/// Takes the exclusive lock of the repository at `root` (one that need not be open: `copy`'s
-/// target); released when the guard drops.
-pub fn lock_at(root: &Path) -> Result<LockGuard> {
-    let dir = root.join("locks");
-    // Copies of a repository may lack empty folders (git, object storage).
-    fs::create_dir_all(&dir)?;
-    for e in fs::read_dir(&dir)?.filter_map(|e| e.ok()) {
-        if let Ok(l) = read_json::<LockInfo>(&e.path()) {
-            if l.pid != std::process::id() && pid_alive(l.pid) {
+/// Takes the exclusive lock of the repository in `store` (one that need not be open: `copy`'s
+/// target); released when the guard drops. A lock of this host whose process is gone is stale
+/// and removed; a lock of another host holds until `unlock`.
+pub fn lock_at(store: Arc<dyn Store>) -> Result<LockGuard> {
+    let me = hostname();
+    for e in store.list("locks")? {
+        let name = format!("locks/{}", e.name);
+        if let Ok(l) = read_json::<LockInfo>(&*store, &name) {
+            if l.host != me || (l.pid != std::process::id() && pid_alive(l.pid)) {
                 return Err(RepoError::Locked(l.host, l.pid, l.time));
             }
             // A lock of a process that is gone (a crash): stale, removed.
-            let _ = fs::remove_file(e.path());
+            let _ = store.remove(&name);
         }
     }
-    let path = dir.join(random_id());
+    let name = format!("locks/{}", random_id());
     let info = LockInfo {
-        host: hostname(),
+        host: me,
         pid: std::process::id(),
         time: chrono::Utc::now().to_rfc3339(),
     };
-    write_atomic(&path, &serde_json::to_vec(&info).expect("serialises"))?;
-    Ok(LockGuard(path))
+    store.write(&name, &serde_json::to_vec(&info).expect("serialises"))?;
+    Ok(LockGuard(store, name))
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -702,11 +716,11 @@ struct LockInfo {
     time: String,
 }
 
-pub struct LockGuard(PathBuf);
+pub struct LockGuard(Arc<dyn Store>, String);
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
+        let _ = self.0.remove(&self.1);
     }
 }
 
@@ -770,9 +784,9 @@ impl Pipeline {
             })
             .collect();
         drop(sealed_tx);
-        let (keys, root, version) = (repo.keys.clone(), repo.root.clone(), repo.config.version);
+        let (keys, store, version) = (repo.keys.clone(), repo.store.clone(), repo.config.version);
         let packer =
-            std::thread::spawn(move || packer(sealed_rx, &keys, &root, version, &added_bytes));
+            std::thread::spawn(move || packer(sealed_rx, &keys, &*store, version, &added_bytes));
         Pipeline {
             jobs,
             workers,
@@ -822,7 +836,7 @@ fn worker(jobs: &Mutex<Receiver<Job>>, sealed: &SyncSender<Sealed>, keys: &Keys)
 fn packer(
     sealed: Receiver<Sealed>,
     keys: &Keys,
-    root: &Path,
+    store: &dyn Store,
     version: u32,
     added_bytes: &AtomicU64,
 ) -> Result<Vec<(String, Location)>> {
@@ -843,17 +857,17 @@ fn packer(
         buf.extend_from_slice(&bytes);
         added_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         if buf.len() >= PACK_TARGET {
-            write_pack(keys, root, version, &mut buf, &mut entries, &mut placed)?;
+            write_pack(keys, store, version, &mut buf, &mut entries, &mut placed)?;
         }
     }
-    write_pack(keys, root, version, &mut buf, &mut entries, &mut placed)?;
+    write_pack(keys, store, version, &mut buf, &mut entries, &mut placed)?;
     Ok(placed)
 }
 
 /// Writes `buf` as a pack with its header; moves `entries` to `placed` with the pack's id.
 fn write_pack(
     keys: &Keys,
-    root: &Path,
+    store: &dyn Store,
     version: u32,
     buf: &mut Vec<u8>,
     entries: &mut Vec<(String, Location)>,
@@ -875,7 +889,7 @@ fn write_pack(
     let sealed = keys.seal_meta(version, &serde_json::to_vec(&header).expect("serialises"));
     buf.extend(&sealed);
     buf.extend((sealed.len() as u32).to_le_bytes());
-    write_atomic(&root.join("data").join(&pack[..2]).join(&pack), buf)?;
+    store.write(&Repo::pack_name(&pack), buf)?;
     buf.clear();
     crate::prune::pause_point("pack-written");
     for (id, mut loc) in entries.drain(..) {
@@ -972,7 +986,9 @@ impl<'a> PackWriter<'a> {
                 self.repo.config.version,
                 &serde_json::to_vec(&self.new_index).expect("serialises"),
             );
-            write_atomic(&self.repo.root.join("index").join(random_id()), &sealed)?;
+            self.repo
+                .store
+                .write(&format!("index/{}", random_id()), &sealed)?;
         }
         Ok(())
     }

@@ -32,7 +32,7 @@ pub struct Run {
 /// The repository's figures and its `last` newest runs.
 pub fn report(repo: &Repo, last: usize) -> Result<Report, RepoError> {
     let snaps = repo.snapshots()?;
-    let packs: Vec<_> = crate::repo::data_files(&repo.root)?
+    let packs: Vec<_> = crate::repo::data_files(&*repo.store)?
         .into_iter()
         .filter(|f| !f.is_partial())
         .collect();

@@ -265,10 +265,14 @@ fn a_live_lock_refuses_a_second_writer() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("locked by elsewhere (pid 1)"));
-    // A lock of a dead process is stale and removed.
+    // A lock of a dead process of this host is stale and removed (another host's lock holds:
+    // see the S3 test).
+    let host = fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
     fs::write(
         repo.join("locks/other"),
-        r#"{"host":"gone","pid":4000000,"time":"2026-11-27T00:00:00Z"}"#,
+        format!(r#"{{"host":"{host}","pid":4000000,"time":"2026-11-27T00:00:00Z"}}"#),
     )
     .unwrap();
     ok(
@@ -1099,5 +1103,252 @@ fn restore_include_selects_paths() {
     assert!(
         err.contains("no/such/path: no such path in snapshot"),
         "{err}"
+    );
+}
+
+/// A local S3-compatible server: moto's server mode from PyPI (`scripts/moto.sh`, installed once
+/// into a virtualenv outside the clone).
+struct S3Server {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl S3Server {
+    fn start() -> S3Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("bash")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../scripts/moto.sh"
+            ))
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(300);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < end,
+                "the S3 server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        S3Server { port, child }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{path}", self.port)
+    }
+
+    /// `file-backup` with the S3 settings in its environment.
+    fn fb(&self, repo: &str, args: &[&str]) -> (Option<i32>, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_file-backup"))
+            .args(["--repo", repo])
+            .args(args)
+            .env("FILE_BACKUP_PASSWORD", PASS)
+            .env("AWS_ENDPOINT_URL", self.url(""))
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    }
+
+    fn ok(&self, repo: &str, args: &[&str]) -> String {
+        let (code, text) = self.fb(repo, args);
+        assert_eq!(code, Some(0), "{repo} {args:?}: {text}");
+        text
+    }
+
+    /// An object (moto takes any signature; objects are not public).
+    fn get(&self, bucket: &str, key: &str) -> Vec<u8> {
+        ureq::get(&self.url(&format!("{bucket}/{key}")))
+            .header("authorization", Self::AUTH)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_vec()
+            .unwrap()
+    }
+
+    fn put(&self, bucket: &str, key: &str, body: &[u8]) {
+        ureq::put(&self.url(&format!("{bucket}/{key}")))
+            .header("authorization", Self::AUTH)
+            .send(body)
+            .unwrap();
+    }
+
+    const AUTH: &str = "AWS4-HMAC-SHA256 Credential=test/20261127/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00";
+
+    /// The object keys under `prefix` (moto lists for unsigned requests).
+    fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let xml = ureq::get(&self.url(&format!("{bucket}?list-type=2&prefix={prefix}")))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        xml.split("<Key>")
+            .skip(1)
+            .map(|k| k.split("</Key>").next().unwrap().to_string())
+            .collect()
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Repositories on S3-compatible object storage: every command against `s3://BUCKET/PREFIX`,
+/// replicas from a folder to S3 and back, a job backing up to a folder and S3, a flipped byte
+/// in a pack found, locks, and clear errors.
+#[test]
+fn s3_targets_hold_repositories_and_replicas() {
+    let s3 = S3Server::start();
+    ureq::put(&s3.url("backups")).send_empty().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let src = w.join("src");
+    source(&src);
+    let repo = "s3://backups/laptop";
+    s3.ok(repo, &["init"]);
+    let first = json(&s3.ok(repo, &["backup", src.to_str().unwrap(), "--json"]));
+    assert!(
+        first["snapshot"]["summary"]["bytes_added"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let again = json(&s3.ok(repo, &["backup", src.to_str().unwrap(), "--json"]));
+    assert_eq!(again["snapshot"]["summary"]["bytes_added"], 0, "{again}");
+    let keys = s3.keys("backups", "laptop/");
+    assert!(
+        keys.iter().any(|k| k.starts_with("laptop/data/"))
+            && keys.contains(&"laptop/config".into()),
+        "{keys:?}"
+    );
+    assert!(
+        !keys.iter().any(|k| k.starts_with("laptop/locks/")),
+        "locks are removed after each command: {keys:?}"
+    );
+    for k in &keys {
+        let body = s3.get("backups", k);
+        assert!(
+            !body.windows(16).any(|w| w == b"PLAINTEXT-MARKER"),
+            "plaintext in {k}"
+        );
+    }
+    let snaps = json(&s3.ok(repo, &["snapshots", "--json"]).replace('\n', ""));
+    assert_eq!(snaps.as_array().unwrap().len(), 2);
+    assert!(
+        s3.ok(repo, &["ls", "latest"])
+            .contains("with space & ünïcödé")
+    );
+    s3.ok(repo, &["verify", "--read-data"]);
+    let target = w.join("from-s3");
+    s3.ok(
+        repo,
+        &["restore", "latest", "--target", target.to_str().unwrap()],
+    );
+    same_tree(
+        &src,
+        &target.join(src.canonicalize().unwrap().strip_prefix("/").unwrap()),
+    );
+    s3.ok(repo, &["forget", "--keep-last", "1", "--prune"]);
+    s3.ok(repo, &["verify", "--read-data"]);
+    assert!(
+        s3.ok(repo, &["report", "--format", "md"])
+            .contains("1 snapshot(s)")
+    );
+
+    // Replicas: a local repository to S3, and the S3 repository to a folder.
+    let local = w.join("local");
+    ok(&local, &["init"]);
+    ok(&local, &["backup", src.to_str().unwrap()]);
+    s3.ok(
+        local.to_str().unwrap(),
+        &["copy", "--to", "s3://backups/replica"],
+    );
+    s3.ok("s3://backups/replica", &["verify", "--read-data"]);
+    let back = w.join("back");
+    s3.ok(repo, &["copy", "--to", back.to_str().unwrap()]);
+    ok(&back, &["verify", "--read-data"]);
+    restores_to(&back, &src, &w.join("from-back"));
+    let (code, text) = s3.fb(repo, &["copy", "--to", "s3://backups/replica"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("holds another repository"), "{text}");
+
+    // A job backs up to a folder and keeps a replica on S3.
+    fs::write(
+        w.join("job.yaml"),
+        "jobs:\n  home:\n    sources: [src]\n    repository: job-repo\n    copies: [\"s3://backups/job-replica\"]\n",
+    )
+    .unwrap();
+    ok(&w.join("job-repo"), &["init"]);
+    s3.ok(
+        "unused",
+        &["run", "--config", w.join("job.yaml").to_str().unwrap()],
+    );
+    s3.ok("s3://backups/job-replica", &["verify", "--read-data"]);
+
+    // A flipped byte in a pack on S3 is found and named.
+    let pack = s3
+        .keys("backups", "replica/data/")
+        .into_iter()
+        .next()
+        .unwrap();
+    let mut body = s3.get("backups", &pack);
+    body[100] ^= 0x55;
+    s3.put("backups", &pack, &body);
+    let (code, text) = s3.fb("s3://backups/replica", &["verify", "--read-data"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("authentication failed"), "{text}");
+
+    // A lock of another host holds until `unlock`.
+    s3.put(
+        "backups",
+        "laptop/locks/other",
+        br#"{"host":"elsewhere","pid":1,"time":"2026-11-27T00:00:00Z"}"#,
+    );
+    let (code, text) = s3.fb(repo, &["backup", src.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("locked by elsewhere"), "{text}");
+    s3.ok(repo, &["unlock"]);
+    s3.ok(repo, &["backup", src.to_str().unwrap()]);
+
+    // Clear errors: a bucket that does not exist, another scheme, a wrong password.
+    let (code, text) = s3.fb("s3://no-such-bucket/x", &["snapshots"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("s3://no-such-bucket/x"), "{text}");
+    let (code, text) = s3.fb("gs://bucket/x", &["snapshots"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("unsupported repository scheme gs://"),
+        "{text}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_file-backup"))
+        .args(["--repo", repo, "snapshots"])
+        .env("FILE_BACKUP_PASSWORD", "wrong")
+        .env("AWS_ENDPOINT_URL", s3.url(""))
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("wrong password"),
+        "{out:?}"
     );
 }
