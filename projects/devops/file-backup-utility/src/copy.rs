@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::progress::Progress;
 use crate::prune::pause_point;
 use crate::repo::{Config, Repo, RepoError, lock_at};
 use crate::storage::Store;
@@ -42,14 +43,39 @@ fn files(store: &dyn Store, dir: &str) -> Result<BTreeSet<String>, RepoError> {
 
 /// Copies `dir`'s objects the target lacks; returns how many and their bytes.
 fn copy_missing(from: &dyn Store, to: &dyn Store, dir: &str) -> Result<(usize, u64), RepoError> {
+    copy_missing_with(from, to, dir, &Progress::hidden())
+}
+
+/// [`copy_missing`], counting the bytes to copy and copied on `progress`.
+fn copy_missing_with(
+    from: &dyn Store,
+    to: &dyn Store,
+    dir: &str,
+    progress: &Progress,
+) -> Result<(usize, u64), RepoError> {
     let have = files(to, dir)?;
+    let missing: Vec<(String, u64)> = from
+        .list(dir)?
+        .into_iter()
+        .filter(|e| {
+            !e.name
+                .rsplit('/')
+                .next()
+                .unwrap_or(&e.name)
+                .starts_with(".tmp")
+                && !have.contains(&e.name)
+        })
+        .map(|e| (e.name, e.len))
+        .collect();
+    progress.set_total(missing.iter().map(|(_, len)| len).sum());
     let (mut n, mut bytes) = (0, 0);
-    for f in files(from, dir)?.difference(&have) {
+    for (f, _) in &missing {
         let name = format!("{dir}/{f}");
         let data = from.read(&name)?;
         to.write(&name, &data)?;
         n += 1;
         bytes += data.len() as u64;
+        progress.inc(data.len() as u64);
     }
     Ok((n, bytes))
 }
@@ -67,6 +93,16 @@ fn remove_extra(from: &dyn Store, to: &dyn Store, dir: &str) -> Result<usize, Re
 
 /// Replicates `repo` (whose lock the caller holds) to `to`.
 pub fn copy(repo: &Repo, to: Arc<dyn Store>, delete: bool) -> Result<CopyReport, RepoError> {
+    copy_with(repo, to, delete, &Progress::hidden())
+}
+
+/// [`copy`], counting the pack bytes copied on `progress`.
+pub fn copy_with(
+    repo: &Repo,
+    to: Arc<dyn Store>,
+    delete: bool,
+    progress: &Progress,
+) -> Result<CopyReport, RepoError> {
     let mut report = CopyReport::default();
     let from = &*repo.store;
     if from.same_as(&*to) {
@@ -103,7 +139,7 @@ pub fn copy(repo: &Repo, to: Arc<dyn Store>, delete: bool) -> Result<CopyReport,
     let _lock = lock_at(to.clone())?;
     let to = &*to;
     copy_missing(from, to, "keys")?;
-    let (n, b) = copy_missing(from, to, "data")?;
+    let (n, b) = copy_missing_with(from, to, "data", progress)?;
     report.packs_copied = n;
     report.bytes_copied += b;
     pause_point("copy-packed");

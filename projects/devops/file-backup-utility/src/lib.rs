@@ -630,6 +630,21 @@ pub struct VerifyReport {
 /// (`subset_percent` of them, chosen by id, when below 100). Each problem names the snapshots
 /// and files it affects.
 pub fn verify(repo: &Repo, read_data: bool, subset_percent: u8) -> Result<VerifyReport, RepoError> {
+    verify_with(
+        repo,
+        read_data,
+        subset_percent,
+        &progress::Progress::hidden(),
+    )
+}
+
+/// [`verify`], counting the blobs checked on `progress`; data is read on worker threads.
+pub fn verify_with(
+    repo: &Repo,
+    read_data: bool,
+    subset_percent: u8,
+    progress: &progress::Progress,
+) -> Result<VerifyReport, RepoError> {
     use std::collections::{BTreeMap, BTreeSet};
     let mut report = VerifyReport::default();
     // blob id → places ("snapshot-prefix:path") that use it
@@ -676,6 +691,7 @@ pub fn verify(repo: &Repo, read_data: bool, subset_percent: u8) -> Result<Verify
         walk(repo, &s.tree, "", &id[..12], &mut users, &mut report);
     }
     report.blobs_referenced = users.len();
+    progress.set_total(users.len() as u64);
     let place = |places: &BTreeSet<String>| {
         let list: Vec<&str> = places.iter().map(String::as_str).take(5).collect();
         let more = places.len().saturating_sub(5);
@@ -693,8 +709,10 @@ pub fn verify(repo: &Repo, read_data: bool, subset_percent: u8) -> Result<Verify
         .into_iter()
         .map(|f| (f.name, f.len))
         .collect();
+    let mut to_read: Vec<&str> = Vec::new();
     for (blob, places) in &users {
         let Some(loc) = repo.index.get(blob) else {
+            progress.inc(1);
             report.problems.push(format!(
                 "blob {} is missing from the index; affects {}",
                 &blob[..16],
@@ -704,6 +722,7 @@ pub fn verify(repo: &Repo, read_data: bool, subset_percent: u8) -> Result<Verify
         };
         let size = sizes.get(&loc.pack).copied().unwrap_or(0);
         if size < loc.offset + loc.length {
+            progress.inc(1);
             report.problems.push(format!(
                 "pack {} is missing or truncated (blob {}); affects {}",
                 &loc.pack[..16],
@@ -716,14 +735,23 @@ pub fn verify(repo: &Repo, read_data: bool, subset_percent: u8) -> Result<Verify
             || u8::from_str_radix(&blob[..2], 16).unwrap_or(0) as u32 * 100
                 < subset_percent as u32 * 256;
         if read_data && chosen {
-            report.blobs_read += 1;
-            if let Err(e) = repo.read_blob(blob) {
-                report
-                    .problems
-                    .push(format!("{e}; affects {}", place(places)));
-            }
+            to_read.push(blob);
+        } else {
+            progress.inc(1);
         }
     }
+    read_ahead(repo, &to_read, |next| {
+        for blob in &to_read {
+            report.blobs_read += 1;
+            if let Err(e) = next() {
+                report
+                    .problems
+                    .push(format!("{e}; affects {}", place(&users[*blob])));
+            }
+            progress.inc(1);
+        }
+        Ok(())
+    })?;
     Ok(report)
 }
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use file_backup::progress::Progress;
 use file_backup::repo::{Credentials, NewKey, Repo, RepoError};
-use file_backup::{BackupOptions, backup, diff, list, read_password, restore_with, verify};
+use file_backup::{BackupOptions, backup, diff, list, read_password, restore_with};
 
 /// Deduplicating, encrypted backups (experimental).
 ///
@@ -590,7 +590,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => {
             let repo = Repo::open_with(root.clone(), &creds)?;
-            let r = verify(&repo, read_data, subset)?;
+            let progress = if json {
+                Progress::hidden()
+            } else {
+                Progress::items("verify", 0, "blobs")
+            };
+            let r = file_backup::verify_with(&repo, read_data, subset, &progress);
+            progress.finish();
+            let r = r?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
@@ -684,7 +691,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let repo = Repo::open_with(root.clone(), &creds)?;
             let _lock = repo.lock()?;
             let target = file_backup::storage::open(&to)?;
-            let r = file_backup::copy::copy(&repo, target, !no_delete)?;
+            let progress = if json {
+                Progress::hidden()
+            } else {
+                Progress::bar("copy", 0)
+            };
+            let r = file_backup::copy::copy_with(&repo, target, !no_delete, &progress);
+            progress.finish();
+            let r = r?;
             if json {
                 println!("{}", serde_json::to_string(&r).expect("serialises"));
             } else {
@@ -719,7 +733,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Prune { dry_run, json } => {
             let mut repo = Repo::open_with(root.clone(), &creds)?;
             let _lock = repo.lock()?;
-            let report = file_backup::prune::prune(&mut repo, dry_run)?;
+            let progress = if json {
+                Progress::hidden()
+            } else {
+                Progress::items("prune", 0, "blobs and packs")
+            };
+            let report = file_backup::prune::prune_with(&mut repo, dry_run, &progress);
+            progress.finish();
+            let report = report?;
             if json {
                 println!("{}", serde_json::to_string(&report).expect("serialises"));
             } else {

@@ -1,5 +1,5 @@
 //! Progress on a terminal (indicatif): a byte counter with a line of figures for `backup`, a
-//! bar with the total for `restore`. Drawn on standard error only when it is a terminal, so
+//! bar with the total for `restore` and `copy` (bytes), `verify` and `prune` (blobs). Drawn on standard error only when it is a terminal, so
 //! logs, pipes and `--json` stay clean.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -42,6 +42,24 @@ impl Progress {
             .progress_chars("=> "),
         );
         Progress(bar)
+    }
+
+    /// A bar over `total` items (`unit` names them: blobs, packs).
+    pub fn items(what: &str, total: u64, unit: &str) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(&format!(
+                "{what} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{per_sec}}, {{eta}} left) {{msg}}"
+            ))
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        Progress(bar)
+    }
+
+    /// Changes the total (work found on the way).
+    pub fn set_total(&self, total: u64) {
+        self.0.set_length(total);
     }
 
     pub fn inc(&self, n: u64) {

@@ -67,6 +67,15 @@ pub fn pause_point(point: &str) {
 
 /// Removes what no snapshot uses (see the module documentation). The caller holds the lock.
 pub fn prune(repo: &mut Repo, dry_run: bool) -> Result<PruneReport, RepoError> {
+    prune_with(repo, dry_run, &crate::progress::Progress::hidden())
+}
+
+/// [`prune`], counting the blobs repacked and the packs deleted on `progress`.
+pub fn prune_with(
+    repo: &mut Repo,
+    dry_run: bool,
+    progress: &crate::progress::Progress,
+) -> Result<PruneReport, RepoError> {
     let used = used_blobs(repo)?;
     let mut report = PruneReport {
         dry_run,
@@ -131,6 +140,7 @@ pub fn prune(repo: &mut Repo, dry_run: bool) -> Result<PruneReport, RepoError> {
     }
 
     // 1. The used blobs of partly used packs into new packs.
+    progress.set_total((repack.len() + doomed.len()) as u64);
     repack.sort(); // a stable order: packs of neighbours in id order
     {
         let mut writer = PackWriter::new(repo);
@@ -138,6 +148,7 @@ pub fn prune(repo: &mut Repo, dry_run: bool) -> Result<PruneReport, RepoError> {
             let kind = writer.repo().index[id].kind.clone();
             let plain = writer.repo().read_blob(id)?;
             writer.rewrite(&kind, &plain)?;
+            progress.inc(1);
         }
         writer.finish()?;
     }
@@ -163,6 +174,7 @@ pub fn prune(repo: &mut Repo, dry_run: bool) -> Result<PruneReport, RepoError> {
     // 4. The packs nothing points at any more.
     for (n, pack) in doomed.iter().enumerate() {
         repo.store.remove(&Repo::pack_name(pack))?;
+        progress.inc(1);
         if n == 0 {
             pause_point("prune-deleting");
         }

@@ -982,7 +982,28 @@ fn progress_shows_on_a_terminal_only() {
         shown.contains("restore [") && shown.contains("MiB"),
         "{shown}"
     );
+    let shown = on_terminal("verify --read-data");
+    assert!(
+        shown.contains("verify [") && shown.contains("blobs"),
+        "{shown}"
+    );
+    let replica = work.path().join("replica");
+    let shown = on_terminal(&format!("copy --to {}", replica.display()));
+    assert!(shown.contains("copy ["), "{shown}");
+    // Half the files gone: the pack is partly used after forget, prune repacks it.
+    for i in 0..150 {
+        fs::remove_file(src.join(format!("f{i}"))).unwrap();
+    }
+    ok(&repo, &["backup", src.to_str().unwrap()]);
+    ok(&repo, &["forget", "--keep-last", "1"]);
+    let shown = on_terminal("prune");
+    assert!(
+        shown.contains("prune [") && shown.contains("blobs and packs"),
+        "{shown}"
+    );
     // Into a pipe: the summary line only.
+    let piped = ok(&repo, &["verify", "--read-data"]);
+    assert!(!piped.contains("verify ["), "{piped}");
     let piped = ok(&repo, &["backup", src.to_str().unwrap()]);
     assert!(!piped.contains("read ("), "{piped}");
     assert!(piped.contains("snapshot "), "{piped}");
