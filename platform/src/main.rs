@@ -485,7 +485,7 @@ fn run(cli: Cli) -> CmdResult {
                 print_json(&rows);
                 return Ok(());
             }
-            let want = dr::render(&rows);
+            let want = dr::outputs(&rows);
             let path = root.join(dr::MATRIX);
             if !path.parent().is_some_and(Path::is_dir) {
                 return Err(Failure::Usage(format!(
@@ -493,17 +493,62 @@ fn run(cli: Cli) -> CmdResult {
                     dr::MATRIX
                 )));
             }
+            // Runbooks of projects that no longer have state.
+            let wanted: std::collections::BTreeSet<&str> =
+                want.iter().map(|(p, _)| p.as_str()).collect();
+            let stale: Vec<String> = std::fs::read_dir(root.join(dr::RUNBOOKS))
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok())
+                .map(|e| format!("{}/{}", dr::RUNBOOKS, e.file_name().to_string_lossy()))
+                .filter(|p| p.ends_with(".md") && !wanted.contains(p.as_str()))
+                .collect();
             if check {
-                if std::fs::read_to_string(&path).unwrap_or_default() == want {
-                    eprintln!("{} is current ({} project(s))", dr::MATRIX, rows.len());
+                let mut outdated: Vec<&str> = want
+                    .iter()
+                    .filter(|(p, text)| {
+                        std::fs::read_to_string(root.join(p)).unwrap_or_default() != *text
+                    })
+                    .map(|(p, _)| p.as_str())
+                    .collect();
+                outdated.extend(stale.iter().map(String::as_str));
+                if outdated.is_empty() {
+                    eprintln!(
+                        "{} and {} recovery runbook(s) are current ({} project(s))",
+                        dr::MATRIX,
+                        want.len() - 1,
+                        rows.len()
+                    );
                     Ok(())
                 } else {
-                    println!("{} is out of date: run `portfolio dr matrix`", dr::MATRIX);
+                    for p in outdated {
+                        println!("{p} is out of date: run `portfolio dr matrix`");
+                    }
                     Err(Failure::Problems)
                 }
             } else {
-                std::fs::write(&path, want)?;
-                eprintln!("wrote {} ({} project(s))", dr::MATRIX, rows.len());
+                for (p, text) in &want {
+                    let path = root.join(p);
+                    if let Some(dir) = path.parent() {
+                        std::fs::create_dir_all(dir)?;
+                    }
+                    std::fs::write(&path, text)?;
+                }
+                for p in &stale {
+                    std::fs::remove_file(root.join(p))?;
+                }
+                eprintln!(
+                    "wrote {} and {} recovery runbook(s) under {} ({} project(s){})",
+                    dr::MATRIX,
+                    want.len() - 1,
+                    dr::RUNBOOKS,
+                    rows.len(),
+                    if stale.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} stale removed", stale.len())
+                    }
+                );
                 Ok(())
             }
         }

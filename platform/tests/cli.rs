@@ -990,10 +990,35 @@ fn dr_matrix_is_generated_from_the_manifests_and_checked_for_drift() {
     let m = fs::read_to_string(root.join("projects/strategy/disaster-recovery-plan/MATRIX.md"))
         .unwrap();
     assert!(
-        m.contains("| core/store | 1 | team-core | active | 1h | 15m | `data/store` | [deploy and rollback](../../../projects/core/store/ops/runbook.md#deploy-and-rollback)"),
+        m.contains("| core/store | 1 | team-core | active | 1h | 15m | `data/store` | [recovery](runbooks/core__store.md), [deploy and rollback](../../../projects/core/store/ops/runbook.md#deploy-and-rollback)"),
         "{m}"
     );
     assert!(m.contains("| never |"), "{m}");
+    // A recovery runbook per stateful project: restore with file-backup, restart, check.
+    let runbook = dr.join("runbooks/core__store.md");
+    let rb = fs::read_to_string(&runbook).unwrap();
+    assert!(
+        rb.starts_with("# Recovery: core/store")
+            && rb.contains("restore ID --target /tmp/restore --include \"$PWD/data/store\"")
+            && rb.contains("portfolio up --detach core/store")
+            && rb.contains("portfolio dr drill --project core/store"),
+        "{rb}"
+    );
+    fs::write(&runbook, "edited by hand\n").unwrap();
+    let out = portfolio(root, &["dr", "matrix", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("runbooks/core__store.md is out of date"),
+        "{}",
+        stdout(&out)
+    );
+    fs::write(dr.join("runbooks/gone__away.md"), "a project that left\n").unwrap();
+    assert!(portfolio(root, &["dr", "matrix"]).status.success());
+    assert!(
+        !dr.join("runbooks/gone__away.md").exists(),
+        "stale runbooks are removed"
+    );
+    assert_eq!(fs::read_to_string(&runbook).unwrap(), rb);
     assert!(
         portfolio(root, &["dr", "matrix", "--check"])
             .status

@@ -195,9 +195,9 @@ The config file (YAML; relative paths are relative to its folder):
       sources: [/srv/portfolio/.portfolio/data]
       exclude: [\"*.tmp\", logs]            # and exclude_file: FILE
       tags: [nightly]
-      repository: /mnt/backup/portfolio
+      repository: /mnt/backup/portfolio     # a folder or s3://BUCKET/PREFIX
       password_file: /etc/file-backup/password   # else --password-file / FILE_BACKUP_PASSWORD
-      copies: [/mnt/offsite/portfolio]
+      copies: [/mnt/offsite/portfolio, \"s3://backups/portfolio\"]   # replicas, kept with copy
       retention: {keep_daily: 7, keep_weekly: 4, keep_monthly: 12}
       prune: true
       schedule: \"*-*-* 02:30:00\"          # systemd OnCalendar, for `file-backup units`")]
