@@ -98,10 +98,14 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// List the entries of a snapshot (`latest` or an id prefix).
-    #[command(after_help = "Example:\n  file-backup ls latest")]
+    /// List the entries of a snapshot (`latest` or an id prefix), or those at and below PATH.
+    #[command(
+        after_help = "Examples:\n  file-backup ls latest\n  file-backup ls 3fa2 /home/ana/projects --json\n  file-backup ls latest '*.toml'"
+    )]
     Ls {
         snapshot: String,
+        /// A path as the full listing shows it (`*` matches any run of characters).
+        path: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -568,10 +572,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Cmd::Ls { snapshot, json } => {
+        Cmd::Ls {
+            snapshot,
+            path,
+            json,
+        } => {
             let repo = Repo::open_with(root.clone(), &creds)?;
-            let (_, snap) = repo.find_snapshot(&snapshot)?;
-            let entries = list(&repo, &snap)?;
+            let (id, snap) = repo.find_snapshot(&snapshot)?;
+            let mut entries = list(&repo, &snap)?;
+            if let Some(path) = &path {
+                entries
+                    .retain(|(p, _)| file_backup::included(std::slice::from_ref(path), p, false));
+                anyhow::ensure!(
+                    !entries.is_empty(),
+                    "{path}: no such path in snapshot {} (see `file-backup ls {}`)",
+                    &id[..12],
+                    &id[..12]
+                );
+            }
             if json {
                 let v: Vec<_> = entries
                     .iter()

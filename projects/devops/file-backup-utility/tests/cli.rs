@@ -1125,6 +1125,24 @@ fn restore_include_selects_paths() {
         err.contains("no/such/path: no such path in snapshot"),
         "{err}"
     );
+    // `ls SNAPSHOT PATH` lists the same selection.
+    let listed = ok(&repo, &["ls", "latest", &format!("{base}/nested")]);
+    let paths: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split("  ").last())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            format!("{base}/nested"),
+            format!("{base}/nested/big.bin"),
+            format!("{base}/nested/deeper"),
+            format!("{base}/nested/deeper/big-copy.bin"),
+        ],
+        "{listed}"
+    );
+    let out = fb(&repo, PASS, &["ls", "latest", "/elsewhere"]);
+    assert_eq!(out.status.code(), Some(2));
 }
 
 /// A local S3-compatible server: moto's server mode from PyPI (`scripts/moto.sh`, installed once
