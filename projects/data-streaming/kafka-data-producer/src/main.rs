@@ -21,6 +21,7 @@ use kafka_data_producer::{Control, Settings, profile};
 ///   kafka-data-producer run --rate 50000 --duration 60 -X compression.type=lz4
 ///   kafka-data-producer profiles
 ///   kafka-data-producer check my-load.yaml
+///   kafka-data-producer offsets --json                      # messages in events.tasks
 #[derive(Parser)]
 #[command(version, verbatim_doc_comment)]
 struct Cli {
@@ -39,6 +40,49 @@ enum Cmd {
     },
     /// Check a profile file and print it as understood.
     Check { file: PathBuf },
+    /// Messages in a topic: each partition's low and high watermark, and their total (a topic
+    /// that does not exist yet has none).
+    Offsets {
+        /// Kafka bootstrap servers.
+        #[arg(
+            long,
+            env = "KAFKA_BOOTSTRAP_SERVERS",
+            default_value = "127.0.0.1:9092"
+        )]
+        bootstrap: String,
+        #[arg(long, env = "PRODUCER_TOPIC", default_value = events::TOPIC)]
+        topic: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Each partition's (low, high) watermark of `topic`; empty when the topic does not exist.
+fn offsets(bootstrap: &str, topic: &str) -> anyhow::Result<Vec<(i32, i64, i64)>> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use std::time::Duration;
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "kafka-data-producer-offsets")
+        .create()?;
+    let timeout = Duration::from_secs(10);
+    let metadata = consumer
+        .fetch_metadata(Some(topic), timeout)
+        .map_err(|e| anyhow::anyhow!("{bootstrap}: metadata of {topic}: {e}"))?;
+    let mut out = Vec::new();
+    for t in metadata.topics().iter().filter(|t| t.name() == topic) {
+        if t.error().is_some() {
+            continue; // unknown topic: no messages yet
+        }
+        for p in t.partitions() {
+            let (low, high) = consumer
+                .fetch_watermarks(topic, p.id(), timeout)
+                .map_err(|e| anyhow::anyhow!("{topic}[{}]: watermarks: {e}", p.id()))?;
+            out.push((p.id(), low, high));
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 #[derive(clap::Args)]
@@ -106,6 +150,28 @@ fn main() -> std::process::ExitCode {
             }
             Ok(())
         }
+        Cmd::Offsets {
+            bootstrap,
+            topic,
+            json,
+        } => offsets(&bootstrap, &topic).map(|parts| {
+            let total: i64 = parts.iter().map(|(_, low, high)| high - low).sum();
+            if json {
+                let partitions: Vec<_> = parts
+                    .iter()
+                    .map(|(p, low, high)| serde_json::json!({"partition": p, "low": low, "high": high}))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({"topic": topic, "messages": total, "partitions": partitions})
+                );
+            } else {
+                for (p, low, high) in &parts {
+                    println!("{topic}[{p}] {low}..{high}");
+                }
+                println!("{topic}: {total} message(s) in {} partition(s)", parts.len());
+            }
+        }),
         Cmd::Check { file } => profile::load(&file).map(|p| {
             println!("{}: profile `{}` is valid", file.display(), p.name);
             println!("{}", serde_yaml_ng::to_string(&p).unwrap());
