@@ -50,7 +50,7 @@ test: bootstrap lint validate ## Everything CI runs: tools, lint, validate, secu
 	scripts/with-postgres.sh $(PORTFOLIO) test -j $(JOBS)
 	bash scripts/schemathesis.sh
 	@# A real DR drill of the task API in a sandbox (drill.toml's ports); evidence is for real drills.
-	PORTFOLIO_EVIDENCE=0 $(PORTFOLIO) dr drill --project backend/task-api --project data-streaming/kafka-data-consumer
+	PORTFOLIO_EVIDENCE=0 $(PORTFOLIO) dr drill --project backend/task-api --project data-streaming/kafka-data-consumer --project data-streaming/kafka-broker
 	$(MAKE) --no-print-directory unit
 
 bench: ## Performance figures of the platform (see README)

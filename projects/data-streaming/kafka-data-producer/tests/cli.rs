@@ -156,6 +156,26 @@ fn a_faults_run_delivers_every_message_and_the_faults_fail_the_contract() {
     let share = faults as f64 / n as f64;
     assert!((0.03..0.07).contains(&share), "fault share {share}");
     assert!(by_type.contains_key("fault:oversized"), "{by_type:?}");
+
+    // `offsets` counts them over the Kafka protocol (the DR drill's count of the broker); a
+    // topic that does not exist has none.
+    let offsets = summary(
+        &producer(&["offsets", "--topic", &topic, "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(offsets["messages"], n, "{offsets}");
+    assert_eq!(
+        offsets["partitions"].as_array().unwrap().len(),
+        3,
+        "{offsets}"
+    );
+    let none = summary(
+        &producer(&["offsets", "--topic", "no.such.topic", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(none["messages"], 0, "{none}");
 }
 
 #[test]
