@@ -101,6 +101,15 @@ pub const TOOLS: &[Tool] = &[
         purpose: "the task API's shared cache (REDIS_URL) and its tests",
     },
     Tool {
+        id: "openssl",
+        probe: &["openssl", "version"],
+        min: "3.0",
+        apt: Some("openssl"),
+        cargo: None,
+        always: false,
+        purpose: "TLS certificates for the admission webhook's tests and benchmark",
+    },
+    Tool {
         id: "cargo-deny",
         probe: &["cargo-deny", "--version"],
         min: "0.20",
