@@ -174,6 +174,7 @@ resource "aws_db_instance" "this" {
   tags = local.tags
 }
 
+# posture:ignore AWS-RDS-003 read replicas take no automated backups; the primary keeps them
 resource "aws_db_instance" "replica" {
   count               = var.read_replica_count
   identifier          = "${var.name}-replica-${count.index + 1}"

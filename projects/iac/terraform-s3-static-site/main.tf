@@ -174,6 +174,7 @@ resource "aws_s3_bucket" "logs" {
   #checkov:skip=CKV_AWS_144:Access logs are kept in one region; replication is a compliance choice left to the account
   #checkov:skip=CKV2_AWS_62:No consumer of log object events
   #checkov:skip=CKV_AWS_145:CloudFront standard logs cannot be delivered to SSE-KMS buckets; SSE-S3 (AES-256) is used
+  # posture:ignore AWS-S3-005 CloudFront standard logs cannot be delivered to SSE-KMS buckets; SSE-S3 (AES-256) is used
 }
 
 resource "aws_s3_bucket_public_access_block" "logs" {

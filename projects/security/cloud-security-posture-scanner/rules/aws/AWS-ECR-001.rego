@@ -1,0 +1,16 @@
+# id: AWS-ECR-001
+# title: ECR repositories have immutable tags
+# severity: medium
+# remediation: Set image_tag_mutability = "IMMUTABLE".
+# fix:   image_tag_mutability = "IMMUTABLE"
+# references: NIST CSF PR.DS-6
+package posture.rules.aws_ecr_001
+
+import rego.v1
+
+import data.posture.lib
+
+findings contains {"id": r.id, "message": sprintf("%s allows tags to be overwritten", [r.address])} if {
+	some r in lib.of("aws_ecr_repository")
+	not r.config.image_tag_mutability == "IMMUTABLE"
+}

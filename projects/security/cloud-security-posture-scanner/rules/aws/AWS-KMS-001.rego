@@ -1,0 +1,18 @@
+# id: AWS-KMS-001
+# title: KMS keys rotate
+# severity: medium
+# remediation: Set enable_key_rotation = true.
+# fix: resource "aws_kms_key" "this" {
+# fix:   enable_key_rotation = true
+# fix: }
+# references: CIS AWS 3.6; NIST CSF PR.DS-1
+package posture.rules.aws_kms_001
+
+import rego.v1
+
+import data.posture.lib
+
+findings contains {"id": k.id, "message": sprintf("%s does not rotate", [k.address])} if {
+	some k in lib.of("aws_kms_key")
+	not k.config.enable_key_rotation == true
+}
