@@ -5,16 +5,4 @@
 # moto is installed, pinned, into a virtualenv outside the clone that later runs reuse.
 set -euo pipefail
 port=${1:?usage: scripts/moto.sh PORT}
-version=5.2.5
-venv=${PORTFOLIO_CACHE:-$HOME/.cache/portfolio}/moto-$version
-mkdir -p "$(dirname "$venv")"
-(
-  flock 9 # tests starting servers side by side install once
-  if [ ! -f "$venv/.complete" ]; then
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "moto[server]==$version" >&2
-    touch "$venv/.complete"
-  fi
-) 9>"$venv.lock"
-exec "$venv/bin/moto_server" -H 127.0.0.1 -p "$port"
+exec bash "$(dirname "$0")/pytool.sh" 'moto[server]==5.2.5' moto_server -H 127.0.0.1 -p "$port"
