@@ -94,6 +94,7 @@ pub fn load(paths: &[PathBuf], excludes: &[String]) -> (Vec<Unit>, Vec<InputErro
                 let mut unit = Unit::default();
                 match detect(&f, &text) {
                     Kind::Plan => plan(&f, &text, &mut unit, &mut errors),
+                    Kind::Aws => aws(&f, &text, &mut unit, &mut errors),
                     Kind::Kubernetes => kubernetes(&f, &text, &mut unit, &mut errors),
                     Kind::Dockerfile => dockerfile(&f, &text, &mut unit),
                     Kind::Other => continue,
@@ -165,6 +166,7 @@ pub fn wildcard(pattern: &str, s: &str) -> bool {
 }
 
 enum Kind {
+    Aws,
     Plan,
     Kubernetes,
     Dockerfile,
@@ -179,6 +181,9 @@ fn detect(path: &Path, text: &str) -> Kind {
     if trimmed.starts_with('{') {
         if text.contains("\"planned_values\"") || text.contains("\"resource_changes\"") {
             return Kind::Plan;
+        }
+        if AWS_KEYS.iter().any(|k| text.contains(&format!("\"{k}\""))) {
+            return Kind::Aws;
         }
         return Kind::Other;
     }
@@ -741,4 +746,223 @@ fn dockerfile(path: &Path, text: &str, unit: &mut Unit) {
         config: json!({"instructions": instructions, "stages": stage + 1, "targets": targets}),
         ignores,
     });
+}
+
+// ---------------------------------------------------------------------------- AWS exports
+
+/// The top-level keys of the exports read: `aws ec2 describe-security-groups`,
+/// `aws rds describe-db-instances`, `aws cloudtrail describe-trails`,
+/// `aws ecr describe-repositories`, `aws eks describe-cluster`, `aws lambda list-functions`,
+/// and AWS Config snapshots (`configurationItems`).
+const AWS_KEYS: [&str; 7] = [
+    "SecurityGroups",
+    "DBInstances",
+    "trailList",
+    "repositories",
+    "cluster",
+    "Functions",
+    "configurationItems",
+];
+
+/// Live configuration, mapped onto the Terraform resource shapes, so the same rules judge an
+/// account and its code.
+fn aws(path: &Path, text: &str, unit: &mut Unit, errors: &mut Vec<InputError>) {
+    let v: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            errors.push(InputError {
+                file: path.display().to_string(),
+                line: e.line(),
+                message: format!("not valid JSON: {e}"),
+            });
+            return;
+        }
+    };
+    let file = path.display().to_string();
+    let mut push = |rtype: &str, name: &str, config: Value| {
+        let line = line_of(text, &format!("\"{name}\""));
+        unit.resources.push(Resource {
+            id: unit.resources.len(),
+            file: file.clone(),
+            line,
+            address: format!("{rtype}.{name}"),
+            local: format!("{rtype}.{name}"),
+            rtype: rtype.to_string(),
+            source: "aws",
+            config,
+            ignores: Vec::new(),
+        });
+    };
+    let get = |o: &Value, keys: &[&str]| -> Value {
+        keys.iter()
+            .map(|k| o[*k].clone())
+            .find(|x| !x.is_null())
+            .unwrap_or(Value::Null)
+    };
+    let security_group = |g: &Value| -> Value {
+        let perms = get(g, &["IpPermissions", "ipPermissions"]);
+        let ingress: Vec<Value> = perms
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                let all = get(p, &["IpProtocol", "ipProtocol"]) == json!("-1");
+                let v4: Vec<Value> = get(p, &["IpRanges", "ipv4Ranges", "ipRanges"])
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|r| get(r, &["CidrIp", "cidrIp"]))
+                    .collect();
+                let v6: Vec<Value> = get(p, &["Ipv6Ranges", "ipv6Ranges"])
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|r| get(r, &["CidrIpv6", "cidrIpv6"]))
+                    .collect();
+                let port = |keys: &[&str], default: i64| {
+                    if all {
+                        json!(default)
+                    } else {
+                        get(p, keys).as_i64().map_or(json!(default), |n| json!(n))
+                    }
+                };
+                json!({
+                    "from_port": port(&["FromPort", "fromPort"], 0),
+                    "to_port": port(&["ToPort", "toPort"], 65535),
+                    "cidr_blocks": v4,
+                    "ipv6_cidr_blocks": v6,
+                })
+            })
+            .collect();
+        json!({ "name": get(g, &["GroupName", "groupName"]), "ingress": ingress })
+    };
+    let db = |d: &Value| -> Value {
+        json!({
+            "identifier": get(d, &["DBInstanceIdentifier", "dBInstanceIdentifier"]),
+            "storage_encrypted": get(d, &["StorageEncrypted", "storageEncrypted"]),
+            "publicly_accessible": get(d, &["PubliclyAccessible", "publiclyAccessible"]),
+            "backup_retention_period": get(d, &["BackupRetentionPeriod", "backupRetentionPeriod"]),
+        })
+    };
+    let s = |x: &Value| x.as_str().unwrap_or("?").to_string();
+    for g in v["SecurityGroups"].as_array().into_iter().flatten() {
+        push("aws_security_group", &s(&g["GroupId"]), security_group(g));
+    }
+    for d in v["DBInstances"].as_array().into_iter().flatten() {
+        push("aws_db_instance", &s(&d["DBInstanceIdentifier"]), db(d));
+    }
+    for t in v["trailList"].as_array().into_iter().flatten() {
+        push(
+            "aws_cloudtrail",
+            &s(&t["Name"]),
+            json!({
+                "name": t["Name"],
+                "is_multi_region_trail": t["IsMultiRegionTrail"],
+                "enable_log_file_validation": t["LogFileValidationEnabled"],
+                "kms_key_id": t["KmsKeyId"],
+            }),
+        );
+    }
+    for r in v["repositories"].as_array().into_iter().flatten() {
+        push(
+            "aws_ecr_repository",
+            &s(&r["repositoryName"]),
+            json!({
+                "name": r["repositoryName"],
+                "image_tag_mutability": r["imageTagMutability"],
+            }),
+        );
+    }
+    if v["cluster"].is_object() {
+        let c = &v["cluster"];
+        let vpc = &c["resourcesVpcConfig"];
+        push(
+            "aws_eks_cluster",
+            &s(&c["name"]),
+            json!({
+                "name": c["name"],
+                "vpc_config": [{
+                    "endpoint_public_access": vpc["endpointPublicAccess"],
+                    "endpoint_private_access": vpc["endpointPrivateAccess"],
+                    "public_access_cidrs": vpc["publicAccessCidrs"],
+                }],
+            }),
+        );
+    }
+    for f in v["Functions"].as_array().into_iter().flatten() {
+        push(
+            "aws_lambda_function",
+            &s(&f["FunctionName"]),
+            json!({
+                "function_name": f["FunctionName"],
+                "runtime": f["Runtime"],
+            }),
+        );
+    }
+    // AWS Config: configuration items of the types the rules know.
+    for item in v["configurationItems"].as_array().into_iter().flatten() {
+        let conf = &item["configuration"];
+        let sup = &item["supplementaryConfiguration"];
+        let name = item["resourceName"]
+            .as_str()
+            .or(item["resourceId"].as_str())
+            .unwrap_or("?")
+            .to_string();
+        match item["resourceType"].as_str().unwrap_or("") {
+            "AWS::S3::Bucket" => {
+                push("aws_s3_bucket", &name, json!({ "bucket": name }));
+                let pab = &sup["PublicAccessBlockConfiguration"];
+                if pab.is_object() {
+                    push(
+                        "aws_s3_bucket_public_access_block",
+                        &name,
+                        json!({
+                            "bucket": name,
+                            "block_public_acls": pab["blockPublicAcls"],
+                            "block_public_policy": pab["blockPublicPolicy"],
+                            "ignore_public_acls": pab["ignorePublicAcls"],
+                            "restrict_public_buckets": pab["restrictPublicBuckets"],
+                        }),
+                    );
+                }
+                let ver = &sup["BucketVersioningConfiguration"];
+                if ver.is_object() {
+                    push(
+                        "aws_s3_bucket_versioning",
+                        &name,
+                        json!({
+                            "bucket": name,
+                            "versioning_configuration": [{ "status": ver["status"] }],
+                        }),
+                    );
+                }
+                let sse = &sup["ServerSideEncryptionConfiguration"];
+                if let Some(rules) = sse["rules"].as_array() {
+                    let rule: Vec<Value> = rules
+                        .iter()
+                        .map(|r| json!({ "apply_server_side_encryption_by_default": [{
+                            "sse_algorithm": r["applyServerSideEncryptionByDefault"]["sseAlgorithm"],
+                            "kms_master_key_id": r["applyServerSideEncryptionByDefault"]["kmsMasterKeyID"],
+                        }] }))
+                        .collect();
+                    push(
+                        "aws_s3_bucket_server_side_encryption_configuration",
+                        &name,
+                        json!({ "bucket": name, "rule": rule }),
+                    );
+                }
+            }
+            "AWS::EC2::SecurityGroup" => push("aws_security_group", &name, security_group(conf)),
+            "AWS::RDS::DBInstance" => push("aws_db_instance", &name, db(conf)),
+            "AWS::KMS::Key" => push(
+                "aws_kms_key",
+                &name,
+                json!({
+                    "description": conf["description"],
+                    "enable_key_rotation": sup["KeyRotationStatus"].as_bool().or(conf["keyRotationEnabled"].as_bool()),
+                }),
+            ),
+            _ => {}
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! regorus; [`scan`] puts the two together and applies inline suppressions; [`report`] writes
 //! the findings.
 
+pub mod baseline;
 pub mod inputs;
 pub mod report;
 pub mod rules;

@@ -15,7 +15,11 @@ use posture::rules::{RuleSet, Severity, builtin_dir};
 ///   posture scan infra/ deploy/ --format sarif > posture.sarif
 ///   posture scan . --fail-on high --json
 ///   posture scan . --rules my-rules/        # your packs beside the built-in ones
+///   posture scan . --format junit --output posture.xml --baseline posture-baseline.yaml
+///   posture baseline write posture-baseline.yaml . --owner team-cloud --reason "migration" --expires 2027-03-31
 ///   posture rules list --json
+///
+/// With PUSHGATEWAY_URL set, each scan pushes findings_total{severity} and critical_findings.
 #[derive(Parser)]
 #[command(version, verbatim_doc_comment)]
 struct Cli {
@@ -44,10 +48,39 @@ enum Cmd {
         /// Repeatable.
         #[arg(long, value_name = "GLOB")]
         exclude: Vec<String>,
+        /// Known findings accepted until a date (owner, reason, expiry): they are suppressed and
+        /// only new findings show; an expired entry fails the scan.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Write the report here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
+    /// Baseline files.
+    #[command(subcommand)]
+    Baseline(BaselineCmd),
     /// The rules.
     #[command(subcommand)]
     Rules(RulesCmd),
+}
+
+#[derive(Subcommand)]
+enum BaselineCmd {
+    /// Record the current findings of PATHS as a baseline file.
+    Write {
+        file: PathBuf,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        reason: String,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        expires: String,
+        #[arg(long, value_name = "GLOB")]
+        exclude: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -64,6 +97,8 @@ enum Format {
     Table,
     Json,
     Sarif,
+    Junit,
+    Html,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -103,34 +138,92 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Baseline(BaselineCmd::Write {
+            file,
+            paths,
+            owner,
+            reason,
+            expires,
+            exclude,
+        }) => {
+            let scan = posture::scan(&rules, &paths, &exclude)?;
+            let b = posture::baseline::Baseline::of(&scan.findings, &owner, &reason, &expires);
+            let text = serde_yaml_ng::to_string(&b)?;
+            std::fs::write(
+                &file,
+                format!("# Written by `posture baseline write`; review each entry.\n{text}"),
+            )
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            // Read back: the same checks as a hand-written file.
+            posture::baseline::Baseline::load(&file)?;
+            eprintln!(
+                "wrote {} ({} entries)",
+                file.display(),
+                b.suppressions.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Scan {
             paths,
             format,
             fail_on,
             json,
             exclude,
+            baseline,
+            output,
         } => {
             for p in &paths {
                 anyhow::ensure!(p.exists(), "{}: no such file or folder", p.display());
             }
+            let baseline = baseline
+                .as_deref()
+                .map(posture::baseline::Baseline::load)
+                .transpose()?;
             let start = std::time::Instant::now();
-            let scan = posture::scan(&rules, &paths, &exclude)?;
+            let mut scan = posture::scan(&rules, &paths, &exclude)?;
+            let expired = match &baseline {
+                Some(b) => b.apply(&mut scan.findings, &posture::baseline::today()),
+                None => Vec::new(),
+            };
             let elapsed = start.elapsed();
+            if let Ok(url) = std::env::var("PUSHGATEWAY_URL") {
+                let url = format!("{}/metrics/job/posture", url.trim_end_matches('/'));
+                if let Err(e) = ureq::put(&url)
+                    .header("content-type", "text/plain; version=0.0.4")
+                    .send(report::metrics(&scan).as_bytes())
+                {
+                    eprintln!("warning: pushing metrics to {url}: {e}");
+                }
+            }
+            let text = match format {
+                Format::Table => report::table(&scan),
+                Format::Json => serde_json::to_string_pretty(&report::json(&scan))? + "\n",
+                Format::Sarif => {
+                    serde_json::to_string_pretty(&report::sarif(&scan, &rules))? + "\n"
+                }
+                Format::Junit => report::junit(&scan, &rules),
+                Format::Html => report::html(&scan),
+            };
+            if let Some(out) = &output {
+                std::fs::write(out, &text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+            }
             if json {
                 let mut s = report::summary(&scan);
                 s["seconds"] = serde_json::json!(elapsed.as_secs_f64());
+                s["expired_baseline_entries"] = serde_json::json!(expired.len());
                 println!("{s}");
-            } else {
-                match format {
-                    Format::Table => print!("{}", report::table(&scan)),
-                    Format::Json => {
-                        println!("{}", serde_json::to_string_pretty(&report::json(&scan))?)
-                    }
-                    Format::Sarif => println!(
-                        "{}",
-                        serde_json::to_string_pretty(&report::sarif(&scan, &rules))?
-                    ),
-                }
+            } else if output.is_none() {
+                print!("{text}");
+            }
+            for e in &expired {
+                eprintln!(
+                    "error: baseline entry for {} {} (owner {}) expired on {}: fix the finding or renew the entry",
+                    e.rule,
+                    e.resource.as_deref().unwrap_or("(every resource)"),
+                    e.owner,
+                    e.expires
+                );
             }
             let s = report::summary(&scan);
             eprintln!(
@@ -142,7 +235,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 elapsed.as_secs_f64()
             );
             let failing = fail_on.map(|min| scan.failing(min)).unwrap_or(0);
-            Ok(if failing > 0 {
+            Ok(if failing > 0 || !expired.is_empty() {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

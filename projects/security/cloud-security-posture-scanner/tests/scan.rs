@@ -327,3 +327,261 @@ fn variables_locals_and_modules_are_resolved() {
         scan.findings
     );
 }
+
+#[test]
+fn junit_and_html_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = here()
+        .join("tests/fixtures/AWS-RDS-002/fail")
+        .display()
+        .to_string();
+    let junit = dir.path().join("posture.xml");
+    let (code, out, err) = posture(&[
+        "scan",
+        &f,
+        "--format",
+        "junit",
+        "--output",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.is_empty(), "the report went to the file");
+    let x = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        x.starts_with("<?xml") && x.contains("<testsuites name=\"posture\""),
+        "{x}"
+    );
+    assert!(x.contains("<testsuite name=\"AWS-RDS-002 RDS instances are not publicly accessible\" tests=\"1\" failures=\"1\""), "{x}");
+    assert!(x.contains("<failure type=\"critical\" message=\"aws_db_instance.main is reachable from the internet\">"), "{x}");
+    assert!(
+        x.contains("<testcase classname=\"posture\" name=\"AWS-KMS-001\"/>"),
+        "rules without findings pass: {x}"
+    );
+    let html = dir.path().join("posture.html");
+    let (code, _, _) = posture(&["scan", &f, "--format", "html", "-o", html.to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    let h = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        h.starts_with("<!doctype html>") && h.contains("AWS-RDS-002") && !h.contains("<script"),
+        "{h}"
+    );
+    assert!(
+        h.contains("publicly_accessible = false"),
+        "the fix is shown: {h}"
+    );
+}
+
+#[test]
+fn baselines_hide_known_findings_until_they_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("main.tf"),
+        "resource \"aws_kms_key\" \"a\" {\n  description = \"a\"\n}\n",
+    )
+    .unwrap();
+    let base = d.join("baseline.yaml");
+    let (code, _, err) = posture(&[
+        "baseline",
+        "write",
+        base.to_str().unwrap(),
+        d.to_str().unwrap(),
+        "--owner",
+        "team-cloud",
+        "--reason",
+        "rotation lands in Q1",
+        "--expires",
+        "2999-12-31",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let text = std::fs::read_to_string(&base).unwrap();
+    assert!(
+        text.contains("rule: AWS-KMS-001") && text.contains("owner: team-cloud"),
+        "{text}"
+    );
+    // Known findings are suppressed; a new one shows.
+    std::fs::write(
+        d.join("more.tf"),
+        "resource \"aws_kms_key\" \"b\" {\n  description = \"b\"\n}\n",
+    )
+    .unwrap();
+    let (code, out, _) = posture(&[
+        "scan",
+        d.to_str().unwrap(),
+        "--baseline",
+        base.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "medium",
+    ]);
+    assert_eq!(code, Some(1), "the new key fails the gate");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let open: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["suppressed"].is_null())
+        .map(|f| f["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(open, ["aws_kms_key.b"], "{v}");
+    let supp = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource"] == "aws_kms_key.a")
+        .unwrap();
+    assert!(
+        supp["suppressed"]
+            .as_str()
+            .unwrap()
+            .contains("baseline (team-cloud, until 2999-12-31): rotation lands in Q1")
+    );
+    // An expired entry fails the scan and says so.
+    std::fs::remove_file(d.join("more.tf")).unwrap();
+    std::fs::write(&base, text.replace("2999-12-31", "2020-01-01")).unwrap();
+    let (code, _, err) = posture(&[
+        "scan",
+        d.to_str().unwrap(),
+        "--baseline",
+        base.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains(
+            "baseline entry for AWS-KMS-001 aws_kms_key.a (owner team-cloud) expired on 2020-01-01"
+        ),
+        "{err}"
+    );
+    // A malformed entry is refused with its place.
+    std::fs::write(
+        &base,
+        "suppressions:\n  - rule: AWS-KMS-001\n    owner: x\n    reason: y\n    expires: soon\n",
+    )
+    .unwrap();
+    let (code, _, err) = posture(&[
+        "scan",
+        d.to_str().unwrap(),
+        "--baseline",
+        base.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("suppression 1 (AWS-KMS-001): `expires: soon` is not a YYYY-MM-DD date"),
+        "{err}"
+    );
+}
+
+#[test]
+fn metrics_go_to_the_pushgateway() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let gateway = std::thread::spawn(move || {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let mut r = BufReader::new(s.try_clone().unwrap());
+        let mut head = String::new();
+        let mut len = 0;
+        loop {
+            let mut l = String::new();
+            r.read_line(&mut l).unwrap();
+            if l.to_ascii_lowercase().starts_with("content-length:") {
+                len = l[15..].trim().parse().unwrap();
+            }
+            if l == "\r\n" {
+                break;
+            }
+            head += &l;
+        }
+        let mut body = vec![0; len];
+        r.read_exact(&mut body).unwrap();
+        s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            .unwrap();
+        (head, String::from_utf8(body).unwrap())
+    });
+    let f = here()
+        .join("tests/fixtures/AWS-SG-001/fail")
+        .display()
+        .to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_posture"))
+        .args(["scan", &f, "--json"])
+        .env("PUSHGATEWAY_URL", format!("http://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let (head, body) = gateway.join().unwrap();
+    assert!(head.starts_with("PUT /metrics/job/posture "), "{head}");
+    assert!(
+        body.contains("findings_total{severity=\"critical\"} 1")
+            && body.contains("critical_findings 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("findings_total{severity=\"high\"} 1"),
+        "{body}"
+    );
+}
+
+/// Live posture: AWS describe output and an AWS Config snapshot, judged by the same rules.
+#[test]
+fn aws_exports_are_judged_by_the_same_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("security-groups.json"),
+        r#"{"SecurityGroups": [{"GroupId": "sg-0a1", "GroupName": "admin", "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]},
+                               {"GroupId": "sg-0b2", "GroupName": "web", "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("rds.json"),
+        r#"{"DBInstances": [{"DBInstanceIdentifier": "orders", "StorageEncrypted": false, "PubliclyAccessible": true, "BackupRetentionPeriod": 7}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("config-snapshot.json"),
+        r#"{"configurationItems": [
+            {"resourceType": "AWS::S3::Bucket", "resourceName": "acme-open", "configuration": {},
+             "supplementaryConfiguration": {"PublicAccessBlockConfiguration": {"blockPublicAcls": true, "blockPublicPolicy": false, "ignorePublicAcls": true, "restrictPublicBuckets": true},
+                                            "BucketVersioningConfiguration": {"status": "Enabled"},
+                                            "ServerSideEncryptionConfiguration": {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]}}},
+            {"resourceType": "AWS::KMS::Key", "resourceId": "key-1", "configuration": {"description": "k"}, "supplementaryConfiguration": {"KeyRotationStatus": false}}]}"#,
+    )
+    .unwrap();
+    let rules = RuleSet::load(&[builtin_dir()]).unwrap();
+    let scan = posture::scan(&rules, &[d.to_path_buf()], &[]).unwrap();
+    assert!(scan.errors.is_empty(), "{:?}", scan.errors);
+    let got: std::collections::BTreeSet<(String, String)> = scan
+        .findings
+        .iter()
+        .map(|f| (f.rule.clone(), f.resource.clone()))
+        .collect();
+    for want in [
+        ("AWS-SG-001", "aws_security_group.sg-0a1"),
+        ("AWS-RDS-001", "aws_db_instance.orders"),
+        ("AWS-RDS-002", "aws_db_instance.orders"),
+        ("AWS-S3-002", "aws_s3_bucket_public_access_block.acme-open"),
+        ("AWS-KMS-001", "aws_kms_key.key-1"),
+    ] {
+        assert!(
+            got.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} in {got:?}"
+        );
+    }
+    assert!(
+        !got.iter()
+            .any(|(r, res)| res == "aws_security_group.sg-0b2" && r == "AWS-SG-003"),
+        "443 is allowed: {got:?}"
+    );
+    assert!(
+        !got.iter()
+            .any(|(r, _)| r == "AWS-S3-001" || r == "AWS-S3-004" || r == "AWS-S3-005"),
+        "{got:?}"
+    );
+    let f = scan
+        .findings
+        .iter()
+        .find(|f| f.rule == "AWS-RDS-002")
+        .unwrap();
+    assert!(f.file.ends_with("rds.json") && f.line == 1, "{f:?}");
+}
