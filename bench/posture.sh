@@ -54,9 +54,54 @@ while written < target:
     m += 1
 print(f"{written} lines in {m} modules ({i} resource definitions)", file=sys.stderr)
 PY
-"$bin" scan "$work/corpus" --json >"$work/out.json" 2>"$work/err" || true
-python3 - "$work/out.json" <<'PY'
+"$bin" scan "$work/corpus" --json --format json -o "$work/posture.json" >"$work/summary.json" 2>"$work/err" || true
+"$bin" rules list --json >"$work/rules.json"
+python3 - "$work/summary.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 print(f"posture: {s['resources']} resources, {s['findings']} findings, {s['errors']} errors in {s['seconds']:.2f} s (target < 2 s)")
+PY
+[ "${SKIP_CHECKOV:-0}" = 1 ] && exit 0
+# checkov (PyPI, the version pinned by scripts/iac/tools.sh) on the same corpus; the overlap is
+# measured on the rules that map to a checkov check (`# checkov:` in the rule's header).
+tools=$(bash scripts/iac/tools.sh)
+start=$(date +%s.%N)
+"$tools/checkov" -d "$work/corpus" --framework terraform --quiet --compact --skip-download -o json >"$work/checkov.json" 2>/dev/null || true
+end=$(date +%s.%N)
+python3 - "$work/posture.json" "$work/checkov.json" "$work/rules.json" "$start" "$end" "$work/corpus" <<'PY'
+import json, os, sys
+ours, theirs, rules = (json.load(open(p)) for p in sys.argv[1:4])
+seconds = float(sys.argv[5]) - float(sys.argv[4])
+corpus = os.path.realpath(sys.argv[6])
+mapped = {r["id"]: set(r.get("checkov", [])) for r in rules}
+checks = set().union(*mapped.values())
+reports = theirs if isinstance(theirs, list) else [theirs]
+failed = set()
+for rep in reports:
+    for c in rep.get("results", {}).get("failed_checks", []):
+        if c["check_id"] in checks:
+            d = os.path.dirname(os.path.realpath(os.path.join(corpus, c["file_path"].lstrip("/"))))
+            failed.add((c["check_id"], os.path.basename(d), c["resource"]))
+ours_pairs, theirs_pairs = set(), set()
+for f in ours["findings"]:
+    ids = mapped.get(f["rule"], set())
+    if not ids:
+        continue
+    module = os.path.basename(os.path.dirname(f["file"]))
+    ours_pairs.add((f["rule"], module, f["resource"]))
+for rule, ids in mapped.items():
+    for (cid, module, res) in failed:
+        if cid in ids:
+            theirs_pairs.add((rule, module, res))
+both = ours_pairs & theirs_pairs
+union = ours_pairs | theirs_pairs
+print(f"checkov: {seconds:.1f} s on the same corpus")
+print(f"overlap on the {sum(1 for v in mapped.values() if v)} rules mapped to checkov checks: "
+      f"{len(both)} findings in both, {len(ours_pairs - theirs_pairs)} only posture, {len(theirs_pairs - ours_pairs)} only checkov "
+      f"({100 * len(both) / max(len(union), 1):.0f}% agreement)")
+from collections import Counter
+for label, pairs in [("only posture", ours_pairs - theirs_pairs), ("only checkov", theirs_pairs - ours_pairs)]:
+    by = Counter(r for r, _, _ in pairs)
+    if by:
+        print(f"  {label}, by rule: " + ", ".join(f"{r} {n}" for r, n in by.most_common()))
 PY

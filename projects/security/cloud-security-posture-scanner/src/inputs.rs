@@ -14,6 +14,9 @@ use serde_json::{Value, json};
 pub struct Resource {
     /// Position in its unit; rules answer with it.
     pub id: usize,
+    /// Which scan unit it belongs to (units are evaluated in batches; references only join
+    /// resources of one unit).
+    pub unit: usize,
     pub file: String,
     pub line: usize,
     /// `aws_s3_bucket.logs`, `module.vpc.aws_vpc.this`, `Deployment/shop/web`, `Dockerfile`.
@@ -482,6 +485,7 @@ fn terraform_module(
                     }
                     unit.resources.push(Resource {
                         id: unit.resources.len(),
+                        unit: 0,
                         file: path.display().to_string(),
                         line,
                         address: format!("{prefix}{t}.{n}"),
@@ -496,6 +500,7 @@ fn terraform_module(
                     let line = line_of(text, &format!("data \"{t}\" \"{n}\""));
                     unit.resources.push(Resource {
                         id: unit.resources.len(),
+                        unit: 0,
                         file: path.display().to_string(),
                         line,
                         address: format!("{prefix}data.{t}.{n}"),
@@ -575,6 +580,7 @@ fn plan(path: &Path, text: &str, unit: &mut Unit, errors: &mut Vec<InputError>) 
             let address = r["address"].as_str().unwrap_or("?").to_string();
             unit.resources.push(Resource {
                 id: unit.resources.len(),
+                unit: 0,
                 file: path.display().to_string(),
                 line: line_of(text, &format!("\"address\": \"{address}\""))
                     .max(line_of(text, &format!("\"address\":\"{address}\""))),
@@ -637,6 +643,7 @@ fn kubernetes(path: &Path, text: &str, unit: &mut Unit, errors: &mut Vec<InputEr
         let ns = v["metadata"]["namespace"].as_str().unwrap_or("default");
         unit.resources.push(Resource {
             id: unit.resources.len(),
+            unit: 0,
             file: path.display().to_string(),
             line: start,
             address: format!(
@@ -733,6 +740,7 @@ fn dockerfile(path: &Path, text: &str, unit: &mut Unit) {
         .collect();
     unit.resources.push(Resource {
         id: unit.resources.len(),
+        unit: 0,
         file: path.display().to_string(),
         line: 1,
         local: String::new(),
@@ -783,6 +791,7 @@ fn aws(path: &Path, text: &str, unit: &mut Unit, errors: &mut Vec<InputError>) {
         let line = line_of(text, &format!("\"{name}\""));
         unit.resources.push(Resource {
             id: unit.resources.len(),
+            unit: 0,
             file: file.clone(),
             line,
             address: format!("{rtype}.{name}"),

@@ -53,7 +53,24 @@ impl Scan {
 
 /// Scans `paths` with `rules`; units are evaluated on every core.
 pub fn scan(rules: &RuleSet, paths: &[PathBuf], excludes: &[String]) -> anyhow::Result<Scan> {
-    let (units, errors) = inputs::load(paths, excludes);
+    let (loaded, errors) = inputs::load(paths, excludes);
+    // Small units are evaluated together (each evaluation has a fixed cost per rule); resources
+    // keep their unit number, which references must share.
+    let mut units: Vec<inputs::Unit> = Vec::new();
+    for (n, u) in loaded.into_iter().enumerate() {
+        let start_new = units
+            .last()
+            .is_none_or(|b| b.resources.len() + u.resources.len() > 400);
+        if start_new {
+            units.push(inputs::Unit::default());
+        }
+        let batch = units.last_mut().expect("a batch");
+        for mut r in u.resources {
+            r.id = batch.resources.len();
+            r.unit = n;
+            batch.resources.push(r);
+        }
+    }
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(units.len().max(1));
@@ -65,10 +82,11 @@ pub fn scan(rules: &RuleSet, paths: &[PathBuf], excludes: &[String]) -> anyhow::
                 s.spawn(|| {
                     let mut out = Vec::new();
                     let mut errs = Vec::new();
+                    let mut engine = rules.engine();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(unit) = units.get(i) else { break };
-                        let (hits, failed) = rules.evaluate(unit)?;
+                        let (hits, failed) = rules.evaluate_with(&mut engine, unit)?;
                         for message in failed {
                             errs.push(InputError {
                                 file: unit

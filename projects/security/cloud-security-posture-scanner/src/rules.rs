@@ -12,6 +12,7 @@
 //! # description: …
 //! # remediation: …
 //! # fix: resource "aws_s3_bucket_public_access_block" "x" {   (repeatable: one line each)
+//! # checkov: CKV_AWS_53, CKV_AWS_54      (optional: the same test in checkov)
 //! # references: CIS AWS 2.1.5; NIST CSF PR.AC-3
 //! ```
 
@@ -63,6 +64,9 @@ pub struct Rule {
     pub remediation: String,
     pub fix: String,
     pub references: Vec<String>,
+    /// The checkov checks that test the same thing (for comparisons).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checkov: Vec<String>,
     #[serde(skip)]
     pub file: PathBuf,
     #[serde(skip)]
@@ -114,6 +118,7 @@ fn parse_rule(pack: &str, path: &Path, source: String) -> anyhow::Result<Rule> {
                 "remediation",
                 "fix",
                 "references",
+                "checkov",
             ]
             .contains(&k)
         {
@@ -153,6 +158,12 @@ fn parse_rule(pack: &str, path: &Path, source: String) -> anyhow::Result<Rule> {
         references: one("references")
             .unwrap_or_default()
             .split(';')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        checkov: one("checkov")
+            .unwrap_or_default()
+            .split(',')
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect(),
@@ -257,8 +268,23 @@ impl RuleSet {
         Ok(RuleSet { rules, engine })
     }
 
+    /// A compiled engine of the rules for one thread (cloning is the expensive part: reuse it
+    /// for every unit the thread evaluates).
+    pub fn engine(&self) -> regorus::Engine {
+        self.engine.clone()
+    }
+
     /// Every rule over one unit, and the rules that failed on it (named, with the error).
     pub fn evaluate(&self, unit: &Unit) -> anyhow::Result<(Vec<Hit>, Vec<String>)> {
+        self.evaluate_with(&mut self.engine(), unit)
+    }
+
+    /// [`RuleSet::evaluate`] on an engine from [`RuleSet::engine`].
+    pub fn evaluate_with(
+        &self,
+        engine: &mut regorus::Engine,
+        unit: &Unit,
+    ) -> anyhow::Result<(Vec<Hit>, Vec<String>)> {
         let mut failed = Vec::new();
         if unit.resources.is_empty() {
             return Ok((Vec::new(), failed));
@@ -268,7 +294,6 @@ impl RuleSet {
             by_type.entry(r.rtype.as_str()).or_default().push(r);
         }
         let input = serde_json::json!({ "resources": by_type, "all": unit.resources });
-        let mut engine = self.engine.clone();
         engine.set_input(regorus::Value::from_json_str(&input.to_string())?);
         let json: serde_json::Value = match engine.eval_rule("data.posture_all.findings".into()) {
             Ok(out) => serde_json::from_str(&out.to_json_str()?)?,

@@ -585,3 +585,31 @@ fn aws_exports_are_judged_by_the_same_rules() {
         .unwrap();
     assert!(f.file.ends_with("rds.json") && f.line == 1, "{f:?}");
 }
+
+/// Units are evaluated in batches, but references only join resources of one unit: a bucket
+/// without a public access block is found even when another root module's bucket of the same
+/// name has one.
+#[test]
+fn references_do_not_cross_units() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, with_block) in [("a", true), ("b", false)] {
+        let d = dir.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        let mut tf =
+            "resource \"aws_s3_bucket\" \"logs\" {\n  bucket = \"acme-logs\"\n}\n".to_string();
+        if with_block {
+            tf += "\nresource \"aws_s3_bucket_public_access_block\" \"logs\" {\n  bucket                  = aws_s3_bucket.logs.id\n  block_public_acls       = true\n  block_public_policy     = true\n  ignore_public_acls      = true\n  restrict_public_buckets = true\n}\n";
+        }
+        std::fs::write(d.join("main.tf"), tf).unwrap();
+    }
+    let rules = RuleSet::load(&[builtin_dir()]).unwrap();
+    let scan = posture::scan(&rules, &[dir.path().to_path_buf()], &[]).unwrap();
+    let open: Vec<&str> = scan
+        .findings
+        .iter()
+        .filter(|f| f.rule == "AWS-S3-001")
+        .map(|f| f.file.as_str())
+        .collect();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert!(open[0].ends_with("b/main.tf"), "{open:?}");
+}

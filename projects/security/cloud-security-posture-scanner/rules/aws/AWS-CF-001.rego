@@ -3,6 +3,7 @@
 # severity: high
 # remediation: Set viewer_protocol_policy to redirect-to-https or https-only in every cache behaviour.
 # fix:     viewer_protocol_policy = "redirect-to-https"
+# checkov: CKV_AWS_34
 # references: NIST CSF PR.DS-2
 package posture.rules.aws_cf_001
 

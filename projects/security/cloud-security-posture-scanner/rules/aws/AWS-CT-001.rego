@@ -3,6 +3,7 @@
 # severity: high
 # remediation: Set is_multi_region_trail = true.
 # fix:   is_multi_region_trail = true
+# checkov: CKV_AWS_67
 # references: CIS AWS 3.1; NIST CSF DE.CM-7
 package posture.rules.aws_ct_001
 

@@ -3,6 +3,7 @@
 # severity: medium
 # remediation: Set enable_log_file_validation = true.
 # fix:   enable_log_file_validation = true
+# checkov: CKV_AWS_36
 # references: CIS AWS 3.2; NIST CSF PR.DS-6
 package posture.rules.aws_ct_002
 

@@ -5,6 +5,7 @@
 # fix:   point_in_time_recovery {
 # fix:     enabled = true
 # fix:   }
+# checkov: CKV_AWS_28
 # references: NIST CSF PR.IP-4
 package posture.rules.aws_ddb_001
 

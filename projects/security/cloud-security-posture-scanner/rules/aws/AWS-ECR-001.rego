@@ -3,6 +3,7 @@
 # severity: medium
 # remediation: Set image_tag_mutability = "IMMUTABLE".
 # fix:   image_tag_mutability = "IMMUTABLE"
+# checkov: CKV_AWS_51
 # references: NIST CSF PR.DS-6
 package posture.rules.aws_ecr_001
 

@@ -6,6 +6,7 @@
 # fix:     endpoint_private_access = true
 # fix:     endpoint_public_access  = false
 # fix:   }
+# checkov: CKV_AWS_39
 # references: CIS EKS 5.4.2; NIST CSF PR.AC-5
 package posture.rules.aws_eks_001
 

@@ -6,6 +6,7 @@
 # fix:   actions   = ["s3:GetObject"]
 # fix:   resources = ["${aws_s3_bucket.this.arn}/*"]
 # fix: }
+# checkov: CKV_AWS_62, CKV_AWS_63
 # references: CIS AWS 1.16; NIST CSF PR.AC-4
 package posture.rules.aws_iam_001
 

@@ -5,6 +5,7 @@
 # fix: resource "aws_kms_key" "this" {
 # fix:   enable_key_rotation = true
 # fix: }
+# checkov: CKV_AWS_7
 # references: CIS AWS 3.6; NIST CSF PR.DS-1
 package posture.rules.aws_kms_001
 

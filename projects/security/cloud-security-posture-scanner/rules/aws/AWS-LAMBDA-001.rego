@@ -3,6 +3,7 @@
 # severity: high
 # remediation: Move to a supported runtime (python3.12, nodejs20.x, java21, provided.al2023, …).
 # fix:   runtime = "python3.12"
+# checkov: CKV_AWS_363
 # references: NIST CSF PR.IP-12
 package posture.rules.aws_lambda_001
 

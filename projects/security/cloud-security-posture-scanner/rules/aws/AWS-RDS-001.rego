@@ -4,6 +4,7 @@
 # remediation: Set storage_encrypted = true (with kms_key_id for a customer managed key).
 # fix:   storage_encrypted = true
 # fix:   kms_key_id        = aws_kms_key.db.arn
+# checkov: CKV_AWS_16
 # references: CIS AWS 2.3.1; NIST CSF PR.DS-1
 package posture.rules.aws_rds_001
 

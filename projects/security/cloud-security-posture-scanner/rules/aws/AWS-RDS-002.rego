@@ -3,6 +3,7 @@
 # severity: critical
 # remediation: Set publicly_accessible = false and reach the database from inside the VPC.
 # fix:   publicly_accessible = false
+# checkov: CKV_AWS_17
 # references: CIS AWS 2.3.3; NIST CSF PR.AC-5
 package posture.rules.aws_rds_002
 

@@ -3,6 +3,7 @@
 # severity: medium
 # remediation: Set backup_retention_period to 7 or more.
 # fix:   backup_retention_period = 7
+# checkov: CKV_AWS_133
 # references: NIST CSF PR.IP-4
 package posture.rules.aws_rds_003
 

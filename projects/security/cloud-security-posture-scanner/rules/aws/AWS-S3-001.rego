@@ -9,6 +9,7 @@
 # fix:   ignore_public_acls      = true
 # fix:   restrict_public_buckets = true
 # fix: }
+# checkov: CKV2_AWS_6
 # references: CIS AWS 2.1.4; NIST CSF PR.AC-3
 package posture.rules.aws_s3_001
 
@@ -23,5 +24,5 @@ findings contains {"id": b.id, "message": sprintf("bucket %s has no public acces
 
 has_block(b) if {
 	some p in lib.of("aws_s3_bucket_public_access_block")
-	lib.refers(p.config.bucket, b)
+	lib.refers(p, p.config.bucket, b)
 }

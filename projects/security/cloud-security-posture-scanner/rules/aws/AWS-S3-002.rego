@@ -6,6 +6,7 @@
 # fix:   block_public_policy     = true
 # fix:   ignore_public_acls      = true
 # fix:   restrict_public_buckets = true
+# checkov: CKV_AWS_53, CKV_AWS_54, CKV_AWS_55, CKV_AWS_56
 # references: CIS AWS 2.1.4; NIST CSF PR.AC-3
 package posture.rules.aws_s3_002
 

@@ -6,6 +6,7 @@
 # fix:   bucket = aws_s3_bucket.this.id
 # fix:   acl    = "private"
 # fix: }
+# checkov: CKV_AWS_20, CKV_AWS_57
 # references: CIS AWS 2.1.4; NIST CSF PR.AC-3
 package posture.rules.aws_s3_003
 

@@ -8,6 +8,7 @@
 # fix:     status = "Enabled"
 # fix:   }
 # fix: }
+# checkov: CKV_AWS_21
 # references: CIS AWS 2.1.3; NIST CSF PR.IP-4
 package posture.rules.aws_s3_004
 
@@ -22,6 +23,6 @@ findings contains {"id": b.id, "message": sprintf("bucket %s is not versioned", 
 
 versioned(b) if {
 	some v in lib.of("aws_s3_bucket_versioning")
-	lib.refers(v.config.bucket, b)
+	lib.refers(v, v.config.bucket, b)
 	lib.block(v.config, "versioning_configuration").status == "Enabled"
 }

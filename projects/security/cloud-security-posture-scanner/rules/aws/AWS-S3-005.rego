@@ -8,6 +8,7 @@
 # fix:     kms_master_key_id = aws_kms_key.this.arn
 # fix:   }
 # fix: }
+# checkov: CKV_AWS_145
 # references: CIS AWS 2.1.1; NIST CSF PR.DS-1
 package posture.rules.aws_s3_005
 
@@ -22,7 +23,7 @@ findings contains {"id": b.id, "message": sprintf("bucket %s has no KMS encrypti
 
 kms(b) if {
 	some e in lib.of("aws_s3_bucket_server_side_encryption_configuration")
-	lib.refers(e.config.bucket, b)
+	lib.refers(e, e.config.bucket, b)
 	some r in e.config.rule
 	some d in r.apply_server_side_encryption_by_default
 	d.sse_algorithm in {"aws:kms", "aws:kms:dsse"}

@@ -8,6 +8,7 @@
 # fix:     protocol    = "tcp"
 # fix:     cidr_blocks = ["10.0.0.0/8"]
 # fix:   }
+# checkov: CKV_AWS_25
 # references: CIS AWS 5.2; NIST CSF PR.AC-5
 package posture.rules.aws_sg_002
 

@@ -3,6 +3,7 @@
 # severity: medium
 # remediation: Set kms_key_id to a customer managed KMS key.
 # fix:   kms_key_id = aws_kms_key.secrets.arn
+# checkov: CKV_AWS_149
 # references: NIST CSF PR.DS-1
 package posture.rules.aws_sm_001
 

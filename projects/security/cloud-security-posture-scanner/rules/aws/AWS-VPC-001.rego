@@ -6,6 +6,7 @@
 # fix:   vpc_id       = aws_vpc.this.id
 # fix:   traffic_type = "ALL"
 # fix: }
+# checkov: CKV2_AWS_11
 # references: CIS AWS 3.9; NIST CSF DE.CM-1
 package posture.rules.aws_vpc_001
 
@@ -20,5 +21,5 @@ findings contains {"id": v.id, "message": sprintf("%s has no flow log", [v.addre
 
 logged(v) if {
 	some f in lib.of("aws_flow_log")
-	lib.refers(f.config.vpc_id, v)
+	lib.refers(f, f.config.vpc_id, v)
 }

@@ -3,6 +3,7 @@
 # severity: high
 # remediation: Add USER with a non-root uid (e.g. USER 65532:65532) to the final stage.
 # fix: USER 65532:65532
+# checkov: CKV_DOCKER_3
 # references: CIS Docker 4.1; NIST CSF PR.AC-4
 package posture.rules.docker_001
 

@@ -3,6 +3,7 @@
 # severity: medium
 # remediation: Use COPY for local files; download with curl and verify a checksum instead of ADD URL.
 # fix: COPY ./app /app
+# checkov: CKV_DOCKER_4
 # references: CIS Docker 4.9; NIST CSF PR.DS-6
 package posture.rules.docker_003
 

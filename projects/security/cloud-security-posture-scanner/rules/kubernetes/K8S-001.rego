@@ -4,6 +4,7 @@
 # remediation: Remove privileged: true.
 # fix: securityContext:
 # fix:   privileged: false
+# checkov: CKV_K8S_16
 # references: CIS Kubernetes 5.2.1; NIST CSF PR.AC-4
 package posture.rules.k8s_001
 

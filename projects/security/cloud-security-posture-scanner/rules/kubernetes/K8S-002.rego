@@ -5,6 +5,7 @@
 # fix: resources:
 # fix:   limits:
 # fix:     memory: 256Mi
+# checkov: CKV_K8S_13
 # references: CIS Kubernetes 5.7; NIST CSF PR.DS-4
 package posture.rules.k8s_002
 

@@ -3,6 +3,7 @@
 # severity: medium
 # remediation: Pin images by digest (image@sha256:…).
 # fix: image: ghcr.io/acme/web@sha256:…
+# checkov: CKV_K8S_14, CKV_K8S_43
 # references: CIS Kubernetes 5.5.1; NIST CSF PR.DS-6
 package posture.rules.k8s_004
 

@@ -6,18 +6,23 @@ import rego.v1
 # Resources of a type (empty when there are none).
 of(t) := object.get(input.resources, t, [])
 
-# Whether `ref` (a Terraform reference such as "aws_s3_bucket.logs.id", or a literal name)
-# points at resource `r`.
-refers(ref, r) if startswith(ref, concat("", [r.address, "."]))
+# Whether `ref`, an attribute of resource `x` (a Terraform reference such as
+# "aws_s3_bucket.logs.id", or a literal name), points at resource `r` of the same scan unit.
+refers(x, ref, r) if {
+	x.unit == r.unit
+	points(ref, r)
+}
 
-refers(ref, r) if ref == r.address
+points(ref, r) if startswith(ref, concat("", [r.address, "."]))
+
+points(ref, r) if ref == r.address
 
 # References inside a module name the resource without the module prefix.
-refers(ref, r) if startswith(ref, concat("", [r["local"], "."]))
+points(ref, r) if startswith(ref, concat("", [r["local"], "."]))
 
-refers(ref, r) if ref == object.get(r.config, "bucket", null)
+points(ref, r) if ref == object.get(r.config, "bucket", null)
 
-refers(ref, r) if ref == object.get(r.config, "name", null)
+points(ref, r) if ref == object.get(r.config, "name", null)
 
 # The first element of a nested block list (`versioning_configuration[0]`), or {}.
 block(obj, name) := b if {

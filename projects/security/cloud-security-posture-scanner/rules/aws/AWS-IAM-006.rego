@@ -1,0 +1,15 @@
+# id: AWS-IAM-006
+# title: No long-lived IAM access keys are created in code
+# severity: medium
+# remediation: Use roles (instance profiles, IRSA, OIDC federation) instead of access keys.
+# fix: # no aws_iam_access_key: assume a role instead
+# references: CIS AWS 1.14; NIST CSF PR.AC-1
+package posture.rules.aws_iam_006
+
+import rego.v1
+
+import data.posture.lib
+
+findings contains {"id": k.id, "message": sprintf("%s creates a long-lived access key", [k.address])} if {
+	some k in lib.of("aws_iam_access_key")
+}

@@ -1,0 +1,23 @@
+# id: K8S-018
+# title: Long-running containers have a readinessProbe
+# severity: low
+# remediation: Add a readinessProbe.
+# fix: readinessProbe:
+# fix:   httpGet:
+# fix:     path: /healthz
+# fix:     port: http
+# checkov: CKV_K8S_9
+# references: NIST CSF PR.PT-5
+package posture.rules.k8s_018
+
+import rego.v1
+
+import data.posture.lib
+
+findings contains {"id": r.id, "message": sprintf("%s: container %s has no readinessProbe", [r.address, c.name])} if {
+	some r in lib.workloads
+	r.type != "Job"
+	r.type != "CronJob"
+	some c in object.get(lib.pod_spec(r), "containers", [])
+	not c.readinessProbe
+}
