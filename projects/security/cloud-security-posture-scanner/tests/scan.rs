@@ -57,7 +57,10 @@ fn every_rule_fires_on_its_failing_fixture_and_not_on_its_passing_one() {
             r.id
         );
         assert!(
-            !r.remediation.is_empty() && !r.fix.is_empty() && !r.references.is_empty(),
+            !r.remediation.is_empty()
+                && !r.fix.is_empty()
+                && !r.references.is_empty()
+                && r.description.len() > r.title.len(),
             "{}: metadata",
             r.id
         );

@@ -1,5 +1,6 @@
 # id: AWS-APIGW-001
 # title: API Gateway stages are traced with X-Ray
+# description: Checks every `aws_api_gateway_stage` (Terraform, plans and AWS exports). Expected: API Gateway stages are traced with X-Ray. Set xray_tracing_enabled = true.
 # severity: low
 # remediation: Set xray_tracing_enabled = true.
 # fix:   xray_tracing_enabled = true

@@ -1,5 +1,6 @@
 # id: AWS-APIGW-002
 # title: API Gateway stages log access
+# description: Checks every `aws_api_gateway_stage` (Terraform, plans and AWS exports). Expected: API Gateway stages log access. Set access_log_settings.destination_arn.
 # severity: medium
 # remediation: Set access_log_settings.destination_arn.
 # fix:   access_log_settings {

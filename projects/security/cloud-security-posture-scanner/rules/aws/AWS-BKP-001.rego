@@ -1,5 +1,6 @@
 # id: AWS-BKP-001
 # title: Backup vaults are encrypted with a customer managed key
+# description: Checks every `aws_backup_vault` (Terraform, plans and AWS exports). Expected: Backup vaults are encrypted with a customer managed key. Set kms_key_arn.
 # severity: low
 # remediation: Set kms_key_arn.
 # fix:   kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/abc"

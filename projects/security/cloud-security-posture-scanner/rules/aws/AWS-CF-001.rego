@@ -1,5 +1,6 @@
 # id: AWS-CF-001
 # title: CloudFront distributions require HTTPS
+# description: Checks every `aws_cloudfront_distribution` (Terraform, plans and AWS exports). Expected: CloudFront distributions require HTTPS. Set viewer_protocol_policy to redirect-to-https or https-only in every cache behaviour.
 # severity: high
 # remediation: Set viewer_protocol_policy to redirect-to-https or https-only in every cache behaviour.
 # fix:     viewer_protocol_policy = "redirect-to-https"

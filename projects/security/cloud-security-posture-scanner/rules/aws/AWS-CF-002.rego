@@ -1,5 +1,6 @@
 # id: AWS-CF-002
 # title: CloudFront uses TLS 1.2 or later
+# description: Checks every `aws_cloudfront_distribution` (Terraform, plans and AWS exports). Expected: CloudFront uses TLS 1.2 or later. Set viewer_certificate.minimum_protocol_version = "TLSv1.2_2021".
 # severity: medium
 # remediation: Set viewer_certificate.minimum_protocol_version = "TLSv1.2_2021".
 # fix:   viewer_certificate {

@@ -1,5 +1,6 @@
 # id: AWS-CF-003
 # title: CloudFront distributions have a WAF web ACL
+# description: Checks every `aws_cloudfront_distribution` (Terraform, plans and AWS exports). Expected: CloudFront distributions have a WAF web ACL. Set web_acl_id.
 # severity: medium
 # remediation: Set web_acl_id.
 # fix:   web_acl_id = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/site/abc"

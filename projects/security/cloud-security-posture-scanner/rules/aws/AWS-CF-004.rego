@@ -1,5 +1,6 @@
 # id: AWS-CF-004
 # title: CloudFront distributions log requests
+# description: Checks every `aws_cloudfront_distribution` (Terraform, plans and AWS exports). Expected: CloudFront distributions log requests. Set logging_config.bucket.
 # severity: low
 # remediation: Set logging_config.bucket.
 # fix:   logging_config {

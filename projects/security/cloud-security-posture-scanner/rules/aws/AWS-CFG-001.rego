@@ -1,5 +1,6 @@
 # id: AWS-CFG-001
 # title: AWS Config records every supported resource type
+# description: Checks every `aws_config_configuration_recorder` (Terraform, plans and AWS exports). Expected: AWS Config records every supported resource type. Set recording_group.all_supported = true.
 # severity: medium
 # remediation: Set recording_group.all_supported = true.
 # fix:   recording_group {

@@ -1,5 +1,6 @@
 # id: AWS-CT-001
 # title: CloudTrail trails cover every region
+# description: Checks every `aws_cloudtrail` (Terraform, plans and AWS exports). Expected: CloudTrail trails cover every region. Set is_multi_region_trail = true.
 # severity: high
 # remediation: Set is_multi_region_trail = true.
 # fix:   is_multi_region_trail = true

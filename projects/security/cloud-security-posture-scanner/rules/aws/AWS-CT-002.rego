@@ -1,5 +1,6 @@
 # id: AWS-CT-002
 # title: CloudTrail validates its log files
+# description: Checks every `aws_cloudtrail` (Terraform, plans and AWS exports). Expected: CloudTrail validates its log files. Set enable_log_file_validation = true.
 # severity: medium
 # remediation: Set enable_log_file_validation = true.
 # fix:   enable_log_file_validation = true

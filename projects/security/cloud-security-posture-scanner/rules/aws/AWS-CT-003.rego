@@ -1,5 +1,6 @@
 # id: AWS-CT-003
 # title: CloudTrail logs are encrypted with a KMS key
+# description: Checks every `aws_cloudtrail` (Terraform, plans and AWS exports). Expected: CloudTrail logs are encrypted with a KMS key. Set kms_key_id.
 # severity: medium
 # remediation: Set kms_key_id.
 # fix:   kms_key_id = "arn:aws:kms:eu-west-1:111122223333:key/abc"

@@ -1,5 +1,6 @@
 # id: AWS-CT-004
 # title: CloudTrail sends its events to CloudWatch Logs
+# description: Checks every `aws_cloudtrail` (Terraform, plans and AWS exports). Expected: CloudTrail sends its events to CloudWatch Logs. Set cloud_watch_logs_group_arn.
 # severity: low
 # remediation: Set cloud_watch_logs_group_arn.
 # fix:   cloud_watch_logs_group_arn = "arn:aws:logs:eu-west-1:111122223333:log-group:trail:*"

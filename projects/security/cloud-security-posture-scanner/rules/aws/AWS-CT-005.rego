@@ -1,5 +1,6 @@
 # id: AWS-CT-005
 # title: CloudTrail records global service events
+# description: Checks every `aws_cloudtrail` (Terraform, plans and AWS exports). Expected: CloudTrail records global service events. Do not set include_global_service_events to false; use true.
 # severity: low
 # remediation: Do not set include_global_service_events to false; use true.
 # fix:   include_global_service_events = true

@@ -1,5 +1,6 @@
 # id: AWS-DDB-001
 # title: DynamoDB tables have point-in-time recovery
+# description: Checks every `aws_dynamodb_table` (Terraform, plans and AWS exports). Expected: DynamoDB tables have point-in-time recovery. Add point_in_time_recovery { enabled = true }.
 # severity: medium
 # remediation: Add point_in_time_recovery { enabled = true }.
 # fix:   point_in_time_recovery {

@@ -1,5 +1,6 @@
 # id: AWS-DDB-002
 # title: DynamoDB tables are encrypted with a customer managed key
+# description: Checks every `aws_dynamodb_table` (Terraform, plans and AWS exports). Expected: DynamoDB tables are encrypted with a customer managed key. Set server_side_encryption.enabled = true.
 # severity: medium
 # remediation: Set server_side_encryption.enabled = true.
 # fix:   server_side_encryption {

@@ -1,5 +1,6 @@
 # id: AWS-DDB-003
 # title: DynamoDB tables are protected from deletion
+# description: Checks every `aws_dynamodb_table` (Terraform, plans and AWS exports). Expected: DynamoDB tables are protected from deletion. Set deletion_protection_enabled = true.
 # severity: low
 # remediation: Set deletion_protection_enabled = true.
 # fix:   deletion_protection_enabled = true

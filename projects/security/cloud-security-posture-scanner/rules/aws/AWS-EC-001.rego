@@ -1,5 +1,6 @@
 # id: AWS-EC-001
 # title: ElastiCache encrypts data at rest
+# description: Checks every `aws_elasticache_replication_group` (Terraform, plans and AWS exports). Expected: ElastiCache encrypts data at rest. Set at_rest_encryption_enabled = true.
 # severity: high
 # remediation: Set at_rest_encryption_enabled = true.
 # fix:   at_rest_encryption_enabled = true

@@ -1,5 +1,6 @@
 # id: AWS-EC-002
 # title: ElastiCache encrypts data in transit
+# description: Checks every `aws_elasticache_replication_group` (Terraform, plans and AWS exports). Expected: ElastiCache encrypts data in transit. Set transit_encryption_enabled = true.
 # severity: high
 # remediation: Set transit_encryption_enabled = true.
 # fix:   transit_encryption_enabled = true

@@ -1,5 +1,6 @@
 # id: AWS-EC2-001
 # title: EC2 instances require IMDSv2
+# description: Checks every `aws_instance` (Terraform, plans and AWS exports). Expected: EC2 instances require IMDSv2. Set metadata_options.http_tokens = "required".
 # severity: high
 # remediation: Set metadata_options.http_tokens = "required".
 # fix:   metadata_options {

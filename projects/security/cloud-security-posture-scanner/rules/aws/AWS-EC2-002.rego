@@ -1,5 +1,6 @@
 # id: AWS-EC2-002
 # title: EC2 root volumes are encrypted
+# description: Checks every `aws_instance` (Terraform, plans and AWS exports). Expected: EC2 root volumes are encrypted. Set root_block_device.encrypted = true.
 # severity: high
 # remediation: Set root_block_device.encrypted = true.
 # fix:   root_block_device {

@@ -1,5 +1,6 @@
 # id: AWS-EC2-003
 # title: EBS volumes are encrypted
+# description: Checks every `aws_ebs_volume` (Terraform, plans and AWS exports). Expected: EBS volumes are encrypted. Set encrypted = true.
 # severity: high
 # remediation: Set encrypted = true.
 # fix:   encrypted = true

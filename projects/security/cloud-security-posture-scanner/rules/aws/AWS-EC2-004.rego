@@ -1,5 +1,6 @@
 # id: AWS-EC2-004
 # title: EC2 instances get no public IP address
+# description: Checks every `aws_instance` (Terraform, plans and AWS exports). Expected: EC2 instances get no public IP address. Do not set associate_public_ip_address to true; use false.
 # severity: medium
 # remediation: Do not set associate_public_ip_address to true; use false.
 # fix:   associate_public_ip_address = false

@@ -1,5 +1,6 @@
 # id: AWS-EC2-005
 # title: Launch templates require IMDSv2
+# description: Checks every `aws_launch_template` (Terraform, plans and AWS exports). Expected: Launch templates require IMDSv2. Set metadata_options.http_tokens = "required".
 # severity: high
 # remediation: Set metadata_options.http_tokens = "required".
 # fix:   metadata_options {

@@ -1,5 +1,6 @@
 # id: AWS-EC2-006
 # title: EC2 instances have detailed monitoring
+# description: Checks every `aws_instance` (Terraform, plans and AWS exports). Expected: EC2 instances have detailed monitoring. Set monitoring = true.
 # severity: low
 # remediation: Set monitoring = true.
 # fix:   monitoring = true

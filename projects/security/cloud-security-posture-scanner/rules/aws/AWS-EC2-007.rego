@@ -1,5 +1,6 @@
 # id: AWS-EC2-007
 # title: EBS encryption by default is on
+# description: Checks every `aws_ebs_encryption_by_default` (Terraform, plans and AWS exports). Expected: EBS encryption by default is on. Set enabled = true.
 # severity: medium
 # remediation: Set enabled = true.
 # fix:   enabled = true

@@ -1,5 +1,6 @@
 # id: AWS-EC2-008
 # title: EC2 instances are EBS-optimised
+# description: Checks every `aws_instance` (Terraform, plans and AWS exports). Expected: EC2 instances are EBS-optimised. Set ebs_optimized = true.
 # severity: low
 # remediation: Set ebs_optimized = true.
 # fix:   ebs_optimized = true

@@ -1,5 +1,6 @@
 # id: AWS-ECR-001
 # title: ECR repositories have immutable tags
+# description: Checks every `aws_ecr_repository` (Terraform, plans and AWS exports). Expected: ECR repositories have immutable tags. Set image_tag_mutability = "IMMUTABLE".
 # severity: medium
 # remediation: Set image_tag_mutability = "IMMUTABLE".
 # fix:   image_tag_mutability = "IMMUTABLE"

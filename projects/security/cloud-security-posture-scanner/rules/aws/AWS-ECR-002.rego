@@ -1,5 +1,6 @@
 # id: AWS-ECR-002
 # title: ECR repositories scan images on push
+# description: Checks every `aws_ecr_repository` (Terraform, plans and AWS exports). Expected: ECR repositories scan images on push. Set image_scanning_configuration.scan_on_push = true.
 # severity: medium
 # remediation: Set image_scanning_configuration.scan_on_push = true.
 # fix:   image_scanning_configuration {

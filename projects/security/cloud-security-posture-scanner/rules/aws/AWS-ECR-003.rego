@@ -1,5 +1,6 @@
 # id: AWS-ECR-003
 # title: ECR repositories are encrypted with KMS
+# description: Checks every `aws_ecr_repository` (Terraform, plans and AWS exports). Expected: ECR repositories are encrypted with KMS. Set encryption_configuration.encryption_type = "KMS".
 # severity: low
 # remediation: Set encryption_configuration.encryption_type = "KMS".
 # fix:   encryption_configuration {

@@ -1,5 +1,6 @@
 # id: AWS-EFS-001
 # title: EFS file systems are encrypted
+# description: Checks every `aws_efs_file_system` (Terraform, plans and AWS exports). Expected: EFS file systems are encrypted. Set encrypted = true.
 # severity: high
 # remediation: Set encrypted = true.
 # fix:   encrypted = true

@@ -1,5 +1,6 @@
 # id: AWS-EKS-001
 # title: EKS cluster endpoints are private
+# description: Checks every `aws_eks_cluster` (Terraform, plans and AWS exports). Expected: EKS cluster endpoints are private. Set vpc_config { endpoint_public_access = false, endpoint_private_access = true } (or restrict public_access_cidrs).
 # severity: high
 # remediation: Set vpc_config { endpoint_public_access = false, endpoint_private_access = true } (or restrict public_access_cidrs).
 # fix:   vpc_config {

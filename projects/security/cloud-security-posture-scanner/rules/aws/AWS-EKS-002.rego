@@ -1,5 +1,6 @@
 # id: AWS-EKS-002
 # title: EKS clusters encrypt secrets with KMS
+# description: Checks every `aws_eks_cluster` (Terraform, plans and AWS exports). Expected: EKS clusters encrypt secrets with KMS. Set encryption_config.resources (encryption_config with resources = ["secrets"] and a KMS key).
 # severity: high
 # remediation: Set encryption_config.resources (encryption_config with resources = ["secrets"] and a KMS key).
 # fix:   encryption_config {

@@ -1,5 +1,6 @@
 # id: AWS-EKS-003
 # title: EKS clusters log the control plane
+# description: Checks every `aws_eks_cluster` (Terraform, plans and AWS exports). Expected: EKS clusters log the control plane. Set enabled_cluster_log_types.
 # severity: medium
 # remediation: Set enabled_cluster_log_types.
 # fix:   enabled_cluster_log_types = ["api", "audit", "authenticator"]

@@ -1,5 +1,6 @@
 # id: AWS-EKS-004
 # title: EKS node groups allow no SSH access
+# description: Checks every `aws_eks_node_group` (Terraform, plans and AWS exports). Expected: EKS node groups allow no SSH access. Remove remote_access.ec2_ssh_key (reach nodes with SSM instead).
 # severity: medium
 # remediation: Remove remote_access.ec2_ssh_key (reach nodes with SSM instead).
 # fix: # no remote_access.ec2_ssh_key

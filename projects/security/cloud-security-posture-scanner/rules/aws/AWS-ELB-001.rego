@@ -1,5 +1,6 @@
 # id: AWS-ELB-001
 # title: Load balancers drop invalid HTTP headers
+# description: Checks every `aws_lb` (Terraform, plans and AWS exports). Expected: Load balancers drop invalid HTTP headers. Set drop_invalid_header_fields = true.
 # severity: medium
 # remediation: Set drop_invalid_header_fields = true.
 # fix:   drop_invalid_header_fields = true

@@ -1,5 +1,6 @@
 # id: AWS-ELB-002
 # title: Load balancers log access
+# description: Checks every `aws_lb` (Terraform, plans and AWS exports). Expected: Load balancers log access. Set access_logs.enabled = true.
 # severity: low
 # remediation: Set access_logs.enabled = true.
 # fix:   access_logs {

@@ -1,5 +1,6 @@
 # id: AWS-ELB-003
 # title: Load balancers are protected from deletion
+# description: Checks every `aws_lb` (Terraform, plans and AWS exports). Expected: Load balancers are protected from deletion. Set enable_deletion_protection = true.
 # severity: low
 # remediation: Set enable_deletion_protection = true.
 # fix:   enable_deletion_protection = true

@@ -1,5 +1,6 @@
 # id: AWS-ELB-004
 # title: Load balancer listeners do not serve plain HTTP
+# description: Checks every `aws_lb_listener` (Terraform, plans and AWS exports). Expected: Load balancer listeners do not serve plain HTTP. Serve HTTPS; make the HTTP listener redirect to it.
 # severity: high
 # remediation: Serve HTTPS; make the HTTP listener redirect to it.
 # fix: default_action {

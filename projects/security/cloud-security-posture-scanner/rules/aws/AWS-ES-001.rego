@@ -1,5 +1,6 @@
 # id: AWS-ES-001
 # title: OpenSearch domains encrypt data at rest
+# description: Checks every `aws_opensearch_domain` (Terraform, plans and AWS exports). Expected: OpenSearch domains encrypt data at rest. Set encrypt_at_rest.enabled = true.
 # severity: high
 # remediation: Set encrypt_at_rest.enabled = true.
 # fix:   encrypt_at_rest {

@@ -1,5 +1,6 @@
 # id: AWS-ES-002
 # title: OpenSearch domains encrypt traffic between nodes
+# description: Checks every `aws_opensearch_domain` (Terraform, plans and AWS exports). Expected: OpenSearch domains encrypt traffic between nodes. Set node_to_node_encryption.enabled = true.
 # severity: medium
 # remediation: Set node_to_node_encryption.enabled = true.
 # fix:   node_to_node_encryption {

@@ -1,5 +1,6 @@
 # id: AWS-ES-003
 # title: OpenSearch domains require HTTPS
+# description: Checks every `aws_opensearch_domain` (Terraform, plans and AWS exports). Expected: OpenSearch domains require HTTPS. Set domain_endpoint_options.enforce_https = true.
 # severity: high
 # remediation: Set domain_endpoint_options.enforce_https = true.
 # fix:   domain_endpoint_options {

@@ -1,5 +1,6 @@
 # id: AWS-GD-001
 # title: GuardDuty detectors are enabled
+# description: Checks every `aws_guardduty_detector` (Terraform, plans and AWS exports). Expected: GuardDuty detectors are enabled. Do not set enable to false; use true.
 # severity: medium
 # remediation: Do not set enable to false; use true.
 # fix:   enable = true

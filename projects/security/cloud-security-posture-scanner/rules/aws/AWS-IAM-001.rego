@@ -1,5 +1,6 @@
 # id: AWS-IAM-001
 # title: IAM policies do not allow every action on every resource
+# description: Checks every `data.aws_iam_policy_document` (Terraform, plans and AWS exports). Expected: IAM policies do not allow every action on every resource. Grant the actions and resources the principal needs; never Action * on Resource *.
 # severity: critical
 # remediation: Grant the actions and resources the principal needs; never Action * on Resource *.
 # fix: statement {

@@ -1,5 +1,6 @@
 # id: AWS-IAM-002
 # title: IAM users get permissions through groups, not their own policies
+# description: Checks the scanned resources (Terraform, plans and AWS exports). Expected: IAM users get permissions through groups, not their own policies. Attach policies to groups or roles; put the user in the group.
 # severity: low
 # remediation: Attach policies to groups or roles; put the user in the group.
 # fix: resource "aws_iam_group_policy_attachment" "this" {

@@ -1,5 +1,6 @@
 # id: AWS-IAM-003
 # title: The password policy asks for 14 characters or more
+# description: Checks every `aws_iam_account_password_policy` (Terraform, plans and AWS exports). Expected: The password policy asks for 14 characters or more. Set minimum_password_length to 14 or more.
 # severity: medium
 # remediation: Set minimum_password_length to 14 or more.
 # fix:   minimum_password_length = 14

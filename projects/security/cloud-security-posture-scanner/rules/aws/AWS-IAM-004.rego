@@ -1,5 +1,6 @@
 # id: AWS-IAM-004
 # title: The password policy requires symbols
+# description: Checks every `aws_iam_account_password_policy` (Terraform, plans and AWS exports). Expected: The password policy requires symbols. Set require_symbols = true.
 # severity: low
 # remediation: Set require_symbols = true.
 # fix:   require_symbols = true

@@ -1,5 +1,6 @@
 # id: AWS-IAM-005
 # title: The password policy prevents reuse of the last 24 passwords
+# description: Checks every `aws_iam_account_password_policy` (Terraform, plans and AWS exports). Expected: The password policy prevents reuse of the last 24 passwords. Set password_reuse_prevention to 24 or more.
 # severity: low
 # remediation: Set password_reuse_prevention to 24 or more.
 # fix:   password_reuse_prevention = 24

@@ -1,5 +1,6 @@
 # id: AWS-IAM-006
 # title: No long-lived IAM access keys are created in code
+# description: Checks every `aws_iam_access_key` (Terraform, plans and AWS exports). Expected: No long-lived IAM access keys are created in code. Use roles (instance profiles, IRSA, OIDC federation) instead of access keys.
 # severity: medium
 # remediation: Use roles (instance profiles, IRSA, OIDC federation) instead of access keys.
 # fix: # no aws_iam_access_key: assume a role instead

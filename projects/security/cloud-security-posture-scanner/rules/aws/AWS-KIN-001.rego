@@ -1,5 +1,6 @@
 # id: AWS-KIN-001
 # title: Kinesis streams are encrypted with KMS
+# description: Checks every `aws_kinesis_stream` (Terraform, plans and AWS exports). Expected: Kinesis streams are encrypted with KMS. Set encryption_type = "KMS".
 # severity: medium
 # remediation: Set encryption_type = "KMS".
 # fix:   encryption_type = "KMS"

@@ -1,5 +1,6 @@
 # id: AWS-KMS-001
 # title: KMS keys rotate
+# description: Checks every `aws_kms_key` (Terraform, plans and AWS exports). Expected: KMS keys rotate. Set enable_key_rotation = true.
 # severity: medium
 # remediation: Set enable_key_rotation = true.
 # fix: resource "aws_kms_key" "this" {

@@ -1,5 +1,6 @@
 # id: AWS-KMS-002
 # title: KMS keys wait at least 14 days before deletion
+# description: Checks every `aws_kms_key` (Terraform, plans and AWS exports). Expected: KMS keys wait at least 14 days before deletion. Set deletion_window_in_days to 14 or more.
 # severity: low
 # remediation: Set deletion_window_in_days to 14 or more.
 # fix:   deletion_window_in_days = 14

@@ -1,5 +1,6 @@
 # id: AWS-LAMBDA-001
 # title: Lambda functions use a supported runtime
+# description: Checks every `aws_lambda_function` (Terraform, plans and AWS exports). Expected: Lambda functions use a supported runtime. Move to a supported runtime (python3.12, nodejs20.x, java21, provided.al2023, …).
 # severity: high
 # remediation: Move to a supported runtime (python3.12, nodejs20.x, java21, provided.al2023, …).
 # fix:   runtime = "python3.12"

@@ -1,5 +1,6 @@
 # id: AWS-LAMBDA-002
 # title: Lambda functions are traced with X-Ray
+# description: Checks every `aws_lambda_function` (Terraform, plans and AWS exports). Expected: Lambda functions are traced with X-Ray. Set tracing_config.mode = "Active".
 # severity: low
 # remediation: Set tracing_config.mode = "Active".
 # fix:   tracing_config {

@@ -1,5 +1,6 @@
 # id: AWS-LAMBDA-003
 # title: Lambda environment variables are encrypted with a KMS key
+# description: Checks every `aws_lambda_function` (Terraform, plans and AWS exports). Expected: Lambda environment variables are encrypted with a KMS key. Set kms_key_arn on functions that have environment variables.
 # severity: low
 # remediation: Set kms_key_arn on functions that have environment variables.
 # fix:   kms_key_arn = aws_kms_key.lambda.arn

@@ -1,5 +1,6 @@
 # id: AWS-LAMBDA-004
 # title: Lambda permissions name a principal, never *
+# description: Checks every `aws_lambda_permission` (Terraform, plans and AWS exports). Expected: Lambda permissions name a principal, never *. Do not set principal to "*"; use "events.amazonaws.com".
 # severity: critical
 # remediation: Do not set principal to "*"; use "events.amazonaws.com".
 # fix:   principal = "events.amazonaws.com"

@@ -1,5 +1,6 @@
 # id: AWS-LAMBDA-005
 # title: Lambda function URLs require authentication
+# description: Checks every `aws_lambda_function_url` (Terraform, plans and AWS exports). Expected: Lambda function URLs require authentication. Do not set authorization_type to "NONE"; use "AWS_IAM".
 # severity: high
 # remediation: Do not set authorization_type to "NONE"; use "AWS_IAM".
 # fix:   authorization_type = "AWS_IAM"

@@ -1,5 +1,6 @@
 # id: AWS-LAMBDA-006
 # title: Lambda functions have a dead-letter queue
+# description: Checks every `aws_lambda_function` (Terraform, plans and AWS exports). Expected: Lambda functions have a dead-letter queue. Set dead_letter_config.target_arn.
 # severity: low
 # remediation: Set dead_letter_config.target_arn.
 # fix:   dead_letter_config {

@@ -1,5 +1,6 @@
 # id: AWS-LOG-001
 # title: CloudWatch log groups are encrypted with a KMS key
+# description: Checks every `aws_cloudwatch_log_group` (Terraform, plans and AWS exports). Expected: CloudWatch log groups are encrypted with a KMS key. Set kms_key_id.
 # severity: medium
 # remediation: Set kms_key_id.
 # fix:   kms_key_id = "arn:aws:kms:eu-west-1:111122223333:key/abc"

@@ -1,5 +1,6 @@
 # id: AWS-LOG-002
 # title: CloudWatch log groups keep logs at least a year
+# description: Checks every `aws_cloudwatch_log_group` (Terraform, plans and AWS exports). Expected: CloudWatch log groups keep logs at least a year. Set retention_in_days to 365 or more.
 # severity: low
 # remediation: Set retention_in_days to 365 or more.
 # fix:   retention_in_days = 365

@@ -1,5 +1,6 @@
 # id: AWS-RDS-001
 # title: RDS instances encrypt their storage
+# description: Checks every `aws_db_instance` (Terraform, plans and AWS exports). Expected: RDS instances encrypt their storage. Set storage_encrypted = true (with kms_key_id for a customer managed key).
 # severity: high
 # remediation: Set storage_encrypted = true (with kms_key_id for a customer managed key).
 # fix:   storage_encrypted = true

@@ -1,5 +1,6 @@
 # id: AWS-RDS-002
 # title: RDS instances are not publicly accessible
+# description: Checks every `aws_db_instance` (Terraform, plans and AWS exports). Expected: RDS instances are not publicly accessible. Set publicly_accessible = false and reach the database from inside the VPC.
 # severity: critical
 # remediation: Set publicly_accessible = false and reach the database from inside the VPC.
 # fix:   publicly_accessible = false

@@ -1,5 +1,6 @@
 # id: AWS-RDS-003
 # title: RDS instances keep backups at least 7 days
+# description: Checks every `aws_db_instance` (Terraform, plans and AWS exports). Expected: RDS instances keep backups at least 7 days. Set backup_retention_period to 7 or more.
 # severity: medium
 # remediation: Set backup_retention_period to 7 or more.
 # fix:   backup_retention_period = 7

@@ -1,5 +1,6 @@
 # id: AWS-RDS-004
 # title: RDS instances are protected from deletion
+# description: Checks every `aws_db_instance` (Terraform, plans and AWS exports). Expected: RDS instances are protected from deletion. Set deletion_protection = true.
 # severity: medium
 # remediation: Set deletion_protection = true.
 # fix:   deletion_protection = true

@@ -1,5 +1,6 @@
 # id: AWS-RDS-005
 # title: RDS instances run Multi-AZ
+# description: Checks every `aws_db_instance` (Terraform, plans and AWS exports). Expected: RDS instances run Multi-AZ. Set multi_az = true.
 # severity: medium
 # remediation: Set multi_az = true.
 # fix:   multi_az = true

@@ -1,5 +1,6 @@
 # id: AWS-RDS-006
 # title: RDS instances use IAM database authentication
+# description: Checks every `aws_db_instance` (Terraform, plans and AWS exports). Expected: RDS instances use IAM database authentication. Set iam_database_authentication_enabled = true.
 # severity: medium
 # remediation: Set iam_database_authentication_enabled = true.
 # fix:   iam_database_authentication_enabled = true

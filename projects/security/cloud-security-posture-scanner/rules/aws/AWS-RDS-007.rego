@@ -1,5 +1,6 @@
 # id: AWS-RDS-007
 # title: RDS instances take minor version upgrades
+# description: Checks every `aws_db_instance` (Terraform, plans and AWS exports). Expected: RDS instances take minor version upgrades. Do not set auto_minor_version_upgrade to false; use true.
 # severity: low
 # remediation: Do not set auto_minor_version_upgrade to false; use true.
 # fix:   auto_minor_version_upgrade = true

@@ -1,5 +1,6 @@
 # id: AWS-RDS-008
 # title: RDS instances copy tags to snapshots
+# description: Checks every `aws_db_instance` (Terraform, plans and AWS exports). Expected: RDS instances copy tags to snapshots. Set copy_tags_to_snapshot = true.
 # severity: low
 # remediation: Set copy_tags_to_snapshot = true.
 # fix:   copy_tags_to_snapshot = true

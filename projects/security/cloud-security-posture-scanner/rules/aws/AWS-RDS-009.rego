@@ -1,5 +1,6 @@
 # id: AWS-RDS-009
 # title: RDS instances export their logs
+# description: Checks every `aws_db_instance` (Terraform, plans and AWS exports). Expected: RDS instances export their logs. Set enabled_cloudwatch_logs_exports (e.g. postgresql and upgrade).
 # severity: medium
 # remediation: Set enabled_cloudwatch_logs_exports (e.g. postgresql and upgrade).
 # fix:   enabled_cloudwatch_logs_exports = ["postgresql", "upgrade"]

@@ -1,5 +1,6 @@
 # id: AWS-RDS-010
 # title: Aurora clusters encrypt their storage
+# description: Checks every `aws_rds_cluster` (Terraform, plans and AWS exports). Expected: Aurora clusters encrypt their storage. Set storage_encrypted = true.
 # severity: high
 # remediation: Set storage_encrypted = true.
 # fix:   storage_encrypted = true

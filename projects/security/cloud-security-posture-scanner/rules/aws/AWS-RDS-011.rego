@@ -1,5 +1,6 @@
 # id: AWS-RDS-011
 # title: Aurora clusters are protected from deletion
+# description: Checks every `aws_rds_cluster` (Terraform, plans and AWS exports). Expected: Aurora clusters are protected from deletion. Set deletion_protection = true.
 # severity: medium
 # remediation: Set deletion_protection = true.
 # fix:   deletion_protection = true

@@ -1,5 +1,6 @@
 # id: AWS-RDS-012
 # title: Aurora clusters keep backups at least 7 days
+# description: Checks every `aws_rds_cluster` (Terraform, plans and AWS exports). Expected: Aurora clusters keep backups at least 7 days. Set backup_retention_period to 7 or more.
 # severity: medium
 # remediation: Set backup_retention_period to 7 or more.
 # fix:   backup_retention_period = 7

@@ -1,5 +1,6 @@
 # id: AWS-RDS-013
 # title: RDS instances have enhanced monitoring
+# description: Checks every `aws_db_instance` (Terraform, plans and AWS exports). Expected: RDS instances have enhanced monitoring. Set monitoring_interval to 1 or more.
 # severity: low
 # remediation: Set monitoring_interval to 1 or more.
 # fix:   monitoring_interval = 1

@@ -1,5 +1,6 @@
 # id: AWS-RS-001
 # title: Redshift clusters are encrypted
+# description: Checks every `aws_redshift_cluster` (Terraform, plans and AWS exports). Expected: Redshift clusters are encrypted. Set encrypted = true.
 # severity: high
 # remediation: Set encrypted = true.
 # fix:   encrypted = true

@@ -1,5 +1,6 @@
 # id: AWS-RS-002
 # title: Redshift clusters are not publicly accessible
+# description: Checks every `aws_redshift_cluster` (Terraform, plans and AWS exports). Expected: Redshift clusters are not publicly accessible. Do not set publicly_accessible to true; use false.
 # severity: critical
 # remediation: Do not set publicly_accessible to true; use false.
 # fix:   publicly_accessible = false

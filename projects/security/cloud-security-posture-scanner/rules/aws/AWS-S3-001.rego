@@ -1,5 +1,6 @@
 # id: AWS-S3-001
 # title: S3 buckets have a public access block
+# description: Checks every `aws_s3_bucket`, `aws_s3_bucket_public_access_block` (Terraform, plans and AWS exports). Expected: S3 buckets have a public access block. Add an aws_s3_bucket_public_access_block for the bucket with all four settings true.
 # severity: high
 # remediation: Add an aws_s3_bucket_public_access_block for the bucket with all four settings true.
 # fix: resource "aws_s3_bucket_public_access_block" "this" {

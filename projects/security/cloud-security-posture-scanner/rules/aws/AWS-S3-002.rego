@@ -1,5 +1,6 @@
 # id: AWS-S3-002
 # title: S3 public access blocks enable all four settings
+# description: Checks every `aws_s3_bucket_public_access_block` (Terraform, plans and AWS exports). Expected: S3 public access blocks enable all four settings. Set block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets to true.
 # severity: high
 # remediation: Set block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets to true.
 # fix:   block_public_acls       = true

@@ -1,5 +1,6 @@
 # id: AWS-S3-003
 # title: S3 bucket ACLs are not public
+# description: Checks every `aws_s3_bucket`, `aws_s3_bucket_acl` (Terraform, plans and AWS exports). Expected: S3 bucket ACLs are not public. Remove the public-read / public-read-write ACL; serve public content through CloudFront with origin access control.
 # severity: critical
 # remediation: Remove the public-read / public-read-write ACL; serve public content through CloudFront with origin access control.
 # fix: resource "aws_s3_bucket_acl" "this" {

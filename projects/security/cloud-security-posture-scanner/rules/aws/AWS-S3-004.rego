@@ -1,5 +1,6 @@
 # id: AWS-S3-004
 # title: S3 buckets have versioning enabled
+# description: Checks every `aws_s3_bucket`, `aws_s3_bucket_versioning` (Terraform, plans and AWS exports). Expected: S3 buckets have versioning enabled. Add an aws_s3_bucket_versioning with status Enabled.
 # severity: medium
 # remediation: Add an aws_s3_bucket_versioning with status Enabled.
 # fix: resource "aws_s3_bucket_versioning" "this" {

@@ -1,5 +1,6 @@
 # id: AWS-S3-005
 # title: S3 buckets are encrypted with KMS keys
+# description: Checks every `aws_s3_bucket`, `aws_s3_bucket_server_side_encryption_configuration` (Terraform, plans and AWS exports). Expected: S3 buckets are encrypted with KMS keys. Add an aws_s3_bucket_server_side_encryption_configuration with sse_algorithm aws:kms and a customer managed key.
 # severity: high
 # remediation: Add an aws_s3_bucket_server_side_encryption_configuration with sse_algorithm aws:kms and a customer managed key.
 # fix: rule {

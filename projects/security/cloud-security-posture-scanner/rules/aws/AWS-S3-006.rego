@@ -1,5 +1,6 @@
 # id: AWS-S3-006
 # title: S3 buckets log access
+# description: Checks every `aws_s3_bucket`, `aws_s3_bucket_logging` (Terraform, plans and AWS exports). Expected: S3 buckets log access. Add an aws_s3_bucket_logging pointing at a log bucket.
 # severity: low
 # remediation: Add an aws_s3_bucket_logging pointing at a log bucket.
 # fix: resource "aws_s3_bucket_logging" "this" {

@@ -1,5 +1,6 @@
 # id: AWS-S3-007
 # title: S3 buckets enforce bucket-owner object ownership (no ACLs)
+# description: Checks every `aws_s3_bucket`, `aws_s3_bucket_ownership_controls` (Terraform, plans and AWS exports). Expected: S3 buckets enforce bucket-owner object ownership (no ACLs). Add aws_s3_bucket_ownership_controls with object_ownership = "BucketOwnerEnforced".
 # severity: medium
 # remediation: Add aws_s3_bucket_ownership_controls with object_ownership = "BucketOwnerEnforced".
 # fix: resource "aws_s3_bucket_ownership_controls" "this" {

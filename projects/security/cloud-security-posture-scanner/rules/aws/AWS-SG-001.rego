@@ -1,5 +1,6 @@
 # id: AWS-SG-001
 # title: Security groups do not open SSH (port 22) to the internet
+# description: Checks the scanned resources (Terraform, plans and AWS exports). Expected: Security groups do not open SSH (port 22) to the internet. Reach instances through SSM Session Manager or a bastion; allow port 22 from known ranges only.
 # severity: critical
 # remediation: Reach instances through SSM Session Manager or a bastion; allow port 22 from known ranges only.
 # fix:   ingress {

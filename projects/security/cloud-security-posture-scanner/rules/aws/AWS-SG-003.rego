@@ -1,5 +1,6 @@
 # id: AWS-SG-003
 # title: Security groups open only web ports to the internet
+# description: Checks the scanned resources (Terraform, plans and AWS exports). Expected: Security groups open only web ports to the internet. Limit internet ingress to 80/443 on load balancers; other ports from known ranges.
 # severity: high
 # remediation: Limit internet ingress to 80/443 on load balancers; other ports from known ranges.
 # fix:     from_port   = 443

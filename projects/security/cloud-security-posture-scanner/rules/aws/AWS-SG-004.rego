@@ -1,5 +1,6 @@
 # id: AWS-SG-004
 # title: Security group rules are described
+# description: Checks every `aws_security_group` (Terraform, plans and AWS exports). Expected: Security group rules are described. Give every ingress rule a description saying why it exists.
 # severity: low
 # remediation: Give every ingress rule a description saying why it exists.
 # fix:     description = "HTTPS from the load balancer"

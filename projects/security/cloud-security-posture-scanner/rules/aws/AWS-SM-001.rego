@@ -1,5 +1,6 @@
 # id: AWS-SM-001
 # title: Secrets Manager secrets use a customer managed key
+# description: Checks every `aws_secretsmanager_secret` (Terraform, plans and AWS exports). Expected: Secrets Manager secrets use a customer managed key. Set kms_key_id to a customer managed KMS key.
 # severity: medium
 # remediation: Set kms_key_id to a customer managed KMS key.
 # fix:   kms_key_id = aws_kms_key.secrets.arn

@@ -1,5 +1,6 @@
 # id: AWS-SM-002
 # title: Secrets Manager secrets rotate
+# description: Checks every `aws_secretsmanager_secret`, `aws_secretsmanager_secret_rotation` (Terraform, plans and AWS exports). Expected: Secrets Manager secrets rotate. Add an aws_secretsmanager_secret_rotation for the secret.
 # severity: medium
 # remediation: Add an aws_secretsmanager_secret_rotation for the secret.
 # fix: resource "aws_secretsmanager_secret_rotation" "this" {

@@ -1,5 +1,6 @@
 # id: AWS-SM-003
 # title: Deleted secrets stay recoverable
+# description: Checks every `aws_secretsmanager_secret` (Terraform, plans and AWS exports). Expected: Deleted secrets stay recoverable. Do not set recovery_window_in_days to 0; use 30.
 # severity: low
 # remediation: Do not set recovery_window_in_days to 0; use 30.
 # fix:   recovery_window_in_days = 30

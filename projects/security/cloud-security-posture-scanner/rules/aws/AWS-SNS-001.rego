@@ -1,5 +1,6 @@
 # id: AWS-SNS-001
 # title: SNS topics are encrypted with KMS
+# description: Checks every `aws_sns_topic` (Terraform, plans and AWS exports). Expected: SNS topics are encrypted with KMS. Set kms_master_key_id.
 # severity: medium
 # remediation: Set kms_master_key_id.
 # fix:   kms_master_key_id = "alias/sns"

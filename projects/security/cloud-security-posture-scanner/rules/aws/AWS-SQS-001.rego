@@ -1,5 +1,6 @@
 # id: AWS-SQS-001
 # title: SQS queues are encrypted with KMS
+# description: Checks every `aws_sqs_queue` (Terraform, plans and AWS exports). Expected: SQS queues are encrypted with KMS. Set kms_master_key_id.
 # severity: medium
 # remediation: Set kms_master_key_id.
 # fix:   kms_master_key_id = "alias/sqs"

@@ -1,5 +1,6 @@
 # id: AWS-SSM-001
 # title: Secret-looking SSM parameters are SecureString
+# description: Checks every `aws_ssm_parameter` (Terraform, plans and AWS exports). Expected: Secret-looking SSM parameters are SecureString. Store passwords, tokens and keys as type SecureString (or in Secrets Manager).
 # severity: high
 # remediation: Store passwords, tokens and keys as type SecureString (or in Secrets Manager).
 # fix:   type = "SecureString"

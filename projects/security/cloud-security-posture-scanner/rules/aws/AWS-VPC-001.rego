@@ -1,5 +1,6 @@
 # id: AWS-VPC-001
 # title: VPCs have flow logs
+# description: Checks every `aws_flow_log`, `aws_vpc` (Terraform, plans and AWS exports). Expected: VPCs have flow logs. Add an aws_flow_log with vpc_id = aws_vpc.this.id.
 # severity: medium
 # remediation: Add an aws_flow_log with vpc_id = aws_vpc.this.id.
 # fix: resource "aws_flow_log" "this" {

@@ -1,5 +1,6 @@
 # id: AWS-VPC-002
 # title: Default security groups allow no traffic
+# description: Checks every `aws_default_security_group` (Terraform, plans and AWS exports). Expected: Default security groups allow no traffic. Manage the default security group with no ingress and no egress rules.
 # severity: medium
 # remediation: Manage the default security group with no ingress and no egress rules.
 # fix: resource "aws_default_security_group" "default" {

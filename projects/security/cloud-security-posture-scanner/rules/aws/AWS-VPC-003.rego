@@ -1,5 +1,6 @@
 # id: AWS-VPC-003
 # title: Subnets do not give instances public IPs
+# description: Checks every `aws_subnet` (Terraform, plans and AWS exports). Expected: Subnets do not give instances public IPs. Do not set map_public_ip_on_launch to true; use false.
 # severity: medium
 # remediation: Do not set map_public_ip_on_launch to true; use false.
 # fix:   map_public_ip_on_launch = false

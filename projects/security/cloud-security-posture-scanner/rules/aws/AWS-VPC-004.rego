@@ -1,5 +1,6 @@
 # id: AWS-VPC-004
 # title: Network ACLs do not open SSH or RDP to the internet
+# description: Checks every `aws_network_acl_rule` (Terraform, plans and AWS exports). Expected: Network ACLs do not open SSH or RDP to the internet. Allow 22 and 3389 from known ranges only.
 # severity: high
 # remediation: Allow 22 and 3389 from known ranges only.
 # fix: cidr_block = "10.0.0.0/8"

@@ -1,5 +1,6 @@
 # id: DOCKER-001
 # title: The final stage runs as a non-root user
+# description: Checks every Dockerfile (instructions). Expected: The final stage runs as a non-root user. Add USER with a non-root uid (e.g. USER 65532:65532) to the final stage.
 # severity: high
 # remediation: Add USER with a non-root uid (e.g. USER 65532:65532) to the final stage.
 # fix: USER 65532:65532

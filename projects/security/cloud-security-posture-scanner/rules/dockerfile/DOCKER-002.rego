@@ -1,5 +1,6 @@
 # id: DOCKER-002
 # title: Base images are pinned by digest
+# description: Checks every Dockerfile (instructions). Expected: Base images are pinned by digest. Pin FROM images by digest: FROM image@sha256:….
 # severity: medium
 # remediation: Pin FROM images by digest: FROM image@sha256:….
 # fix: FROM gcr.io/distroless/cc-debian12@sha256:…

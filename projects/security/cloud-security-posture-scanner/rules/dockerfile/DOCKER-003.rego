@@ -1,5 +1,6 @@
 # id: DOCKER-003
 # title: Files are added with COPY, not ADD
+# description: Checks every Dockerfile (instructions). Expected: Files are added with COPY, not ADD. Use COPY for local files; download with curl and verify a checksum instead of ADD URL.
 # severity: medium
 # remediation: Use COPY for local files; download with curl and verify a checksum instead of ADD URL.
 # fix: COPY ./app /app

@@ -1,5 +1,6 @@
 # id: DOCKER-004
 # title: No secrets in ENV or ARG
+# description: Checks every Dockerfile (instructions). Expected: No secrets in ENV or ARG. Pass secrets at build time with RUN --mount=type=secret, and at run time from the platform's secret store.
 # severity: high
 # remediation: Pass secrets at build time with RUN --mount=type=secret, and at run time from the platform's secret store.
 # fix: RUN --mount=type=secret,id=npm_token npm ci

@@ -1,5 +1,6 @@
 # id: DOCKER-005
 # title: apt-get install skips recommended packages
+# description: Checks every Dockerfile (instructions). Expected: apt-get install skips recommended packages. Add --no-install-recommends.
 # severity: low
 # remediation: Add --no-install-recommends.
 # fix: RUN apt-get install -y --no-install-recommends curl

@@ -1,5 +1,6 @@
 # id: DOCKER-006
 # title: apt-get update runs with the install
+# description: Checks every Dockerfile (instructions). Expected: apt-get update runs with the install. Update and install in one RUN (a cached update serves stale indexes).
 # severity: low
 # remediation: Update and install in one RUN (a cached update serves stale indexes).
 # fix: RUN apt-get update && apt-get install -y --no-install-recommends curl

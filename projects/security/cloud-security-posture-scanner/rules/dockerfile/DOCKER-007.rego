@@ -1,5 +1,6 @@
 # id: DOCKER-007
 # title: No remote scripts are piped into a shell
+# description: Checks every Dockerfile (instructions). Expected: No remote scripts are piped into a shell. Download, verify a checksum or signature, then run.
 # severity: high
 # remediation: Download, verify a checksum or signature, then run.
 # fix: RUN curl -fsSLo tool.sh https://example.com/tool.sh && sha256sum -c tool.sh.sha256 && sh tool.sh

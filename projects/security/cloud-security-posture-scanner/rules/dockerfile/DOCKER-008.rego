@@ -1,5 +1,6 @@
 # id: DOCKER-008
 # title: sudo is not used
+# description: Checks every Dockerfile (instructions). Expected: sudo is not used. Run the step as root in the build, then switch with USER.
 # severity: medium
 # remediation: Run the step as root in the build, then switch with USER.
 # fix: USER 65532:65532

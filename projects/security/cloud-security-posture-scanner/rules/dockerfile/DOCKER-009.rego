@@ -1,5 +1,6 @@
 # id: DOCKER-009
 # title: SSH is not exposed
+# description: Checks every Dockerfile (instructions). Expected: SSH is not exposed. Do not run an SSH server in a container; use kubectl exec or SSM.
 # severity: medium
 # remediation: Do not run an SSH server in a container; use kubectl exec or SSM.
 # fix: EXPOSE 8080

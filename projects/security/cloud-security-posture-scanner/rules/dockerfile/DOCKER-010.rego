@@ -1,5 +1,6 @@
 # id: DOCKER-010
 # title: Base images do not use the latest tag
+# description: Checks every Dockerfile (instructions). Expected: Base images do not use the latest tag. Pin the base image by digest.
 # severity: medium
 # remediation: Pin the base image by digest.
 # fix: FROM debian:12@sha256:…

@@ -1,5 +1,6 @@
 # id: DOCKER-011
 # title: No world-writable permissions
+# description: Checks every Dockerfile (instructions). Expected: No world-writable permissions. Give the files their owner (COPY --chown) and 0644/0755 modes.
 # severity: medium
 # remediation: Give the files their owner (COPY --chown) and 0644/0755 modes.
 # fix: COPY --chown=65532:65532 app /app

@@ -1,5 +1,6 @@
 # id: DOCKER-012
 # title: pip does not keep its cache in the image
+# description: Checks every Dockerfile (instructions). Expected: pip does not keep its cache in the image. Add --no-cache-dir to pip install.
 # severity: low
 # remediation: Add --no-cache-dir to pip install.
 # fix: RUN pip install --no-cache-dir -r requirements.txt

@@ -1,5 +1,6 @@
 # id: DOCKER-013
 # title: WORKDIR paths are absolute
+# description: Checks every Dockerfile (instructions). Expected: WORKDIR paths are absolute. Use an absolute WORKDIR (e.g. /app).
 # severity: low
 # remediation: Use an absolute WORKDIR (e.g. /app).
 # fix: WORKDIR /app

@@ -1,5 +1,6 @@
 # id: DOCKER-014
 # title: Downloads check TLS certificates
+# description: Checks every Dockerfile (instructions). Expected: Downloads check TLS certificates. Remove --insecure / -k / --no-check-certificate; trust the right CA instead.
 # severity: high
 # remediation: Remove --insecure / -k / --no-check-certificate; trust the right CA instead.
 # fix: RUN curl -fsSLO https://example.com/tool.tgz

@@ -1,5 +1,6 @@
 # id: DOCKER-015
 # title: Each stage has at most one ENTRYPOINT and one CMD
+# description: Checks every Dockerfile (instructions). Expected: Each stage has at most one ENTRYPOINT and one CMD. Keep one ENTRYPOINT and one CMD per stage: only the last one counts.
 # severity: low
 # remediation: Keep one ENTRYPOINT and one CMD per stage: only the last one counts.
 # fix: ENTRYPOINT ["/app/server"]

@@ -1,5 +1,6 @@
 # id: K8S-001
 # title: Containers are not privileged
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Containers are not privileged. Remove privileged: true.
 # severity: critical
 # remediation: Remove privileged: true.
 # fix: securityContext:

@@ -1,5 +1,6 @@
 # id: K8S-002
 # title: Containers set a memory limit
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Containers set a memory limit. Set resources.limits.memory.
 # severity: medium
 # remediation: Set resources.limits.memory.
 # fix: resources:

@@ -1,5 +1,6 @@
 # id: K8S-003
 # title: Pods mount no hostPath volume
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Pods mount no hostPath volume. Use emptyDir, a PersistentVolumeClaim or a CSI volume.
 # severity: high
 # remediation: Use emptyDir, a PersistentVolumeClaim or a CSI volume.
 # fix: volumes:

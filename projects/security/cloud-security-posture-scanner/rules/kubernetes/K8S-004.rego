@@ -1,5 +1,6 @@
 # id: K8S-004
 # title: Images are pinned, never latest
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Images are pinned, never latest. Pin images by digest (image@sha256:…).
 # severity: medium
 # remediation: Pin images by digest (image@sha256:…).
 # fix: image: ghcr.io/acme/web@sha256:…

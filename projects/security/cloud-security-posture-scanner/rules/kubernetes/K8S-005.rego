@@ -1,5 +1,6 @@
 # id: K8S-005
 # title: Only system subjects are bound to cluster-admin
+# description: Checks every `ClusterRoleBinding` (manifests). Expected: Only system subjects are bound to cluster-admin. Bind a Role with the verbs and resources needed instead of cluster-admin.
 # severity: high
 # remediation: Bind a Role with the verbs and resources needed instead of cluster-admin.
 # fix: roleRef:

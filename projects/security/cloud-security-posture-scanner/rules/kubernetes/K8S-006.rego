@@ -1,5 +1,6 @@
 # id: K8S-006
 # title: Containers cannot escalate privileges
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Containers cannot escalate privileges. Set securityContext.allowPrivilegeEscalation: false.
 # severity: high
 # remediation: Set securityContext.allowPrivilegeEscalation: false.
 # fix: securityContext:

@@ -1,5 +1,6 @@
 # id: K8S-007
 # title: Containers have a read-only root filesystem
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Containers have a read-only root filesystem. Set securityContext.readOnlyRootFilesystem: true; mount emptyDir where the app writes.
 # severity: medium
 # remediation: Set securityContext.readOnlyRootFilesystem: true; mount emptyDir where the app writes.
 # fix: securityContext:

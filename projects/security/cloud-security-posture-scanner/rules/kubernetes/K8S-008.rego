@@ -1,5 +1,6 @@
 # id: K8S-008
 # title: Containers run as non-root
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Containers run as non-root. Set runAsNonRoot: true on the pod or every container.
 # severity: high
 # remediation: Set runAsNonRoot: true on the pod or every container.
 # fix: securityContext:

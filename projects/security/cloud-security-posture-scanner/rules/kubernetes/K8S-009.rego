@@ -1,5 +1,6 @@
 # id: K8S-009
 # title: Containers drop ALL capabilities
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Containers drop ALL capabilities. Set securityContext.capabilities.drop: [ALL].
 # severity: medium
 # remediation: Set securityContext.capabilities.drop: [ALL].
 # fix: capabilities:

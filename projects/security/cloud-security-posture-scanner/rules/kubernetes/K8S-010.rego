@@ -1,5 +1,6 @@
 # id: K8S-010
 # title: Containers add no capabilities
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Containers add no capabilities. Remove capabilities.add; grant what is needed another way.
 # severity: high
 # remediation: Remove capabilities.add; grant what is needed another way.
 # fix: capabilities:

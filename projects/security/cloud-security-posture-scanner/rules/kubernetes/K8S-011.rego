@@ -1,5 +1,6 @@
 # id: K8S-011
 # title: Pods use the RuntimeDefault seccomp profile
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Pods use the RuntimeDefault seccomp profile. Set securityContext.seccompProfile.type: RuntimeDefault.
 # severity: medium
 # remediation: Set securityContext.seccompProfile.type: RuntimeDefault.
 # fix: securityContext:

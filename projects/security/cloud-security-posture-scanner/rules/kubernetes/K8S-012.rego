@@ -1,5 +1,6 @@
 # id: K8S-012
 # title: Pods do not share the host's Network namespace
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Pods do not share the host's Network namespace. Remove hostNetwork: true.
 # severity: high
 # remediation: Remove hostNetwork: true.
 # fix: hostNetwork: false

@@ -1,5 +1,6 @@
 # id: K8S-013
 # title: Pods do not share the host's PID namespace
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Pods do not share the host's PID namespace. Remove hostPID: true.
 # severity: high
 # remediation: Remove hostPID: true.
 # fix: hostPID: false

@@ -1,5 +1,6 @@
 # id: K8S-014
 # title: Pods do not share the host's IPC namespace
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Pods do not share the host's IPC namespace. Remove hostIPC: true.
 # severity: high
 # remediation: Remove hostIPC: true.
 # fix: hostIPC: false

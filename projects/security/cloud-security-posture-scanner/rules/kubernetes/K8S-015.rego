@@ -1,5 +1,6 @@
 # id: K8S-015
 # title: Containers request CPU
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Containers request CPU. Set resources.requests.cpu.
 # severity: low
 # remediation: Set resources.requests.cpu.
 # fix: resources:

@@ -1,5 +1,6 @@
 # id: K8S-016
 # title: Containers request memory
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Containers request memory. Set resources.requests.memory.
 # severity: low
 # remediation: Set resources.requests.memory.
 # fix: resources:

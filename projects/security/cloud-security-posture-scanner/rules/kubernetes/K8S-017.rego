@@ -1,5 +1,6 @@
 # id: K8S-017
 # title: Long-running containers have a livenessProbe
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Long-running containers have a livenessProbe. Add a livenessProbe.
 # severity: low
 # remediation: Add a livenessProbe.
 # fix: livenessProbe:

@@ -1,5 +1,6 @@
 # id: K8S-018
 # title: Long-running containers have a readinessProbe
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Long-running containers have a readinessProbe. Add a readinessProbe.
 # severity: low
 # remediation: Add a readinessProbe.
 # fix: readinessProbe:

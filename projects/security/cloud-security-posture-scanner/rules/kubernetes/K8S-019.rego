@@ -1,5 +1,6 @@
 # id: K8S-019
 # title: Pods do not mount a service account token they do not use
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Pods do not mount a service account token they do not use. Set automountServiceAccountToken: false unless the pod calls the Kubernetes API.
 # severity: low
 # remediation: Set automountServiceAccountToken: false unless the pod calls the Kubernetes API.
 # fix: automountServiceAccountToken: false

@@ -1,5 +1,6 @@
 # id: K8S-020
 # title: Containers do not bind host ports
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Containers do not bind host ports. Remove hostPort; expose the pod through a Service.
 # severity: medium
 # remediation: Remove hostPort; expose the pod through a Service.
 # fix: ports:

@@ -1,5 +1,6 @@
 # id: K8S-021
 # title: Containers do not run as user 0
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Containers do not run as user 0. Set runAsUser to a non-zero uid (e.g. 65532).
 # severity: high
 # remediation: Set runAsUser to a non-zero uid (e.g. 65532).
 # fix: securityContext:

@@ -1,5 +1,6 @@
 # id: K8S-022
 # title: Roles grant no wildcard verbs or resources
+# description: Checks the scanned resources (manifests). Expected: Roles grant no wildcard verbs or resources. Name the verbs and resources the role needs.
 # severity: high
 # remediation: Name the verbs and resources the role needs.
 # fix: rules:

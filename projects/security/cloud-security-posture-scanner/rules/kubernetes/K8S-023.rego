@@ -1,5 +1,6 @@
 # id: K8S-023
 # title: Roles do not read secrets
+# description: Checks the scanned resources (manifests). Expected: Roles do not read secrets. Give secret access to the one workload that needs it, by resourceNames.
 # severity: medium
 # remediation: Give secret access to the one workload that needs it, by resourceNames.
 # fix: rules:

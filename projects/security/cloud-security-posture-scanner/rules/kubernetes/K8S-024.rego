@@ -1,5 +1,6 @@
 # id: K8S-024
 # title: Workloads do not run in the default namespace
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Workloads do not run in the default namespace. Deploy into a namespace of the team (labelled, with its own quotas and policies).
 # severity: low
 # remediation: Deploy into a namespace of the team (labelled, with its own quotas and policies).
 # fix: metadata:

@@ -1,5 +1,6 @@
 # id: K8S-025
 # title: Services are not exposed as NodePort
+# description: Checks every `Service` (manifests). Expected: Services are not exposed as NodePort. Use ClusterIP behind an ingress or a LoadBalancer service.
 # severity: low
 # remediation: Use ClusterIP behind an ingress or a LoadBalancer service.
 # fix: spec:

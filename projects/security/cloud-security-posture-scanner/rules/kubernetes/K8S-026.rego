@@ -1,5 +1,6 @@
 # id: K8S-026
 # title: Namespaces with workloads have a NetworkPolicy
+# description: Checks every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) (manifests). Expected: Namespaces with workloads have a NetworkPolicy. Add a default-deny NetworkPolicy to the namespace and allow the traffic each workload needs.
 # severity: medium
 # remediation: Add a default-deny NetworkPolicy to the namespace and allow the traffic each workload needs.
 # fix: apiVersion: networking.k8s.io/v1
