@@ -1,0 +1,14 @@
+// Issue #8's budget: the chart package at most 40 KB gzipped without D3 itself (D3 and React
+// are external in the build). Run after `vite build`; exits 1 over budget.
+import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+
+const BUDGET = 40 * 1024;
+const file = new URL("../dist/index.js", import.meta.url);
+const size = gzipSync(readFileSync(file)).length;
+const line = `dist/index.js: ${(size / 1024).toFixed(1)} KB gzipped (budget ${BUDGET / 1024} KB)`;
+if (size > BUDGET) {
+  console.error(`${line}: over budget`);
+  process.exit(1);
+}
+console.log(line);
