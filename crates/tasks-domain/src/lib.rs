@@ -12,7 +12,10 @@ mod cache;
 pub mod store;
 pub mod types;
 
-pub use store::{Analytics, Member, Page, Project, Store, TaskQuery, User};
+pub use store::{
+    ANALYTICS_WEEKS, Analytics, CounterChange, Member, Page, Project, Store, TaskQuery, User,
+    WeekCount,
+};
 pub use types::*;
 
 /// Everything that can go wrong in the domain; the API maps each to an HTTP status.

@@ -86,6 +86,32 @@ pub struct Analytics {
     pub overdue: i64,
     /// Median hours from creation to completion over done tasks.
     pub median_cycle_time_hours: Option<f64>,
+    /// Done tasks completed today (UTC).
+    pub completed_today: i64,
+    /// Tasks completed per ISO week (UTC), the last eight weeks, oldest first, this week last.
+    pub completed_per_week: Vec<WeekCount>,
+}
+
+/// Tasks completed in one ISO week.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WeekCount {
+    /// ISO week, `2026-W48`.
+    pub week: String,
+    /// Monday of that week.
+    pub starts: NaiveDate,
+    pub completed: i64,
+}
+
+/// Weeks in [`Analytics::completed_per_week`].
+pub const ANALYTICS_WEEKS: usize = 8;
+
+/// A shared counter's value after a change (see [`Store::increment_counter`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CounterChange {
+    pub value: i64,
+    /// `false` when the operation id had been applied before (a resend): nothing changed.
+    pub applied: bool,
 }
 
 /// A position of the push-stream feed in the outbox (see [`Store::feed_next`]).
@@ -1279,7 +1305,26 @@ impl Store {
         .bind(project_id.to_string())
         .fetch_all(&self.read)
         .await?;
-        let today = Utc::now().date_naive().to_string();
+        let today_date = Utc::now().date_naive();
+        let today = today_date.to_string();
+        let this_monday = today_date
+            - chrono::Days::new(u64::from(
+                chrono::Datelike::weekday(&today_date).num_days_from_monday(),
+            ));
+        let mut weeks: Vec<WeekCount> = (0..ANALYTICS_WEEKS as u64)
+            .rev()
+            .map(|back| {
+                let starts = this_monday - chrono::Days::new(7 * back);
+                let iso = chrono::Datelike::iso_week(&starts);
+                WeekCount {
+                    week: format!("{}-W{:02}", iso.year(), iso.week()),
+                    starts,
+                    completed: 0,
+                }
+            })
+            .collect();
+        let first_monday = weeks[0].starts;
+        let mut completed_today = 0;
         let mut by_status: HashMap<String, i64> = ["todo", "in_progress", "done"]
             .into_iter()
             .map(|s| (s.to_string(), 0))
@@ -1292,8 +1337,20 @@ impl Store {
             if status != "done" && due.is_some_and(|d| d < today) {
                 overdue += 1;
             }
-            if let Some(done) = r.try_get::<Option<i64>, _>("completed_at")? {
+            if let Some(done) = r.try_get::<Option<i64>, _>("completed_at")?
+                && status == "done"
+            {
                 cycle.push((done - r.try_get::<i64, _>("created_at")?) as f64 / 3.6e9);
+                let day = from_micros(done).date_naive();
+                if day == today_date {
+                    completed_today += 1;
+                }
+                if day >= first_monday {
+                    let i = ((day - first_monday).num_days() / 7) as usize;
+                    if let Some(w) = weeks.get_mut(i) {
+                        w.completed += 1;
+                    }
+                }
             }
             *by_status.entry(status).or_default() += 1;
         }
@@ -1315,6 +1372,76 @@ impl Store {
             },
             overdue,
             median_cycle_time_hours: median,
+            completed_today,
+            completed_per_week: weeks,
+        })
+    }
+
+    // ----- shared counters -----
+
+    /// The value of counter `name` of the project (0 before its first increment); members only.
+    pub async fn counter(&self, actor: Uuid, project_id: Uuid, name: &str) -> Result<i64> {
+        self.role(actor, project_id).await?;
+        let value: Option<i64> =
+            sqlx::query_scalar("SELECT value FROM counters WHERE project_id = $1 AND name = $2")
+                .bind(project_id.to_string())
+                .bind(name)
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(value.unwrap_or(0))
+    }
+
+    /// Adds `by` to counter `name` once per `op_id` (a resent operation changes nothing and
+    /// answers the current value); viewers may not. One transaction on the single writer, so
+    /// concurrent increments are never lost.
+    pub async fn increment_counter(
+        &self,
+        actor: Uuid,
+        project_id: Uuid,
+        name: &str,
+        op_id: &str,
+        by: i64,
+    ) -> Result<CounterChange> {
+        let mut tx = self.begin().await?;
+        Self::require_writer(&mut tx, actor, project_id).await?;
+        let now = micros(Utc::now());
+        let fresh = sqlx::query(
+            "INSERT INTO counter_ops (op_id, project_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (op_id) DO NOTHING",
+        )
+        .bind(format!("{project_id}:{op_id}"))
+        .bind(project_id.to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let value: i64 = if fresh {
+            sqlx::query_scalar(
+                "INSERT INTO counters (project_id, name, value, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (project_id, name) DO UPDATE SET value = counters.value + excluded.value, updated_at = excluded.updated_at \
+                 RETURNING value",
+            )
+            .bind(project_id.to_string())
+            .bind(name)
+            .bind(by)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?
+        } else {
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT value FROM counters WHERE project_id = $1 AND name = $2",
+            )
+            .bind(project_id.to_string())
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten()
+            .unwrap_or(0)
+        };
+        tx.commit().await?;
+        Ok(CounterChange {
+            value,
+            applied: fresh,
         })
     }
 

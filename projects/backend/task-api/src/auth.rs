@@ -162,8 +162,8 @@ impl FromRequestParts<AppState> for Actor {
                 .ok_or_else(|| Problem::unauthorized("the Authorization scheme must be Bearer"))?
                 .trim()
                 .to_string(),
-            // Browsers' EventSource cannot send headers: the push stream also takes the token
-            // as `?access_token=`.
+            // Browsers' EventSource and WebSocket cannot send headers: the push stream and
+            // the counters' hub also take the token as `?access_token=`.
             None => stream_token(parts).ok_or_else(|| {
                 Problem::unauthorized("send `Authorization: Bearer <access token or API key>`")
             })?,
@@ -198,7 +198,10 @@ impl FromRequestParts<AppState> for Actor {
 }
 
 fn stream_token(parts: &Parts) -> Option<String> {
-    if parts.method != axum::http::Method::GET || !parts.uri.path().ends_with("/events") {
+    let path = parts.uri.path();
+    if parts.method != axum::http::Method::GET
+        || !(path.ends_with("/events") || path.ends_with("/live"))
+    {
         return None;
     }
     parts

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod extract;
+pub mod hub;
 pub mod limits;
 pub mod openapi;
 pub mod problem;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub draining: watch::Receiver<bool>,
     /// Feature flags of this environment.
     pub flags: std::sync::Arc<routes::flags::FlagSet>,
+    /// Changed shared counters, for the live counters' sockets (`hub.rs`).
+    pub hub: tokio::sync::broadcast::Sender<hub::Changed>,
 }
 
 /// The JWT key: `JWT_SECRET`, else a random key created once in the data folder (mode 0600).
@@ -163,6 +166,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/projects/{id}/analytics", get(routes::projects::analytics))
         .route("/projects/{id}/events", get(push::stream))
+        .route("/projects/{id}/counters/{name}", get(hub::get))
+        .route("/projects/{id}/counters/{name}/live", get(hub::live))
         .route(
             "/tasks/{id}",
             get(routes::tasks::get)
@@ -254,6 +259,7 @@ pub async fn serve(
         push: push_tx,
         draining,
         flags: std::sync::Arc::new(flags),
+        hub: hub::channel(),
     };
     tracing::info!(addr = %listener.local_addr()?, backend = ?state.store.backend, "task API listening");
     let shutdown = async move {

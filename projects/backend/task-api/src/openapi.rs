@@ -16,6 +16,7 @@ use crate::routes;
         routes::projects::tasks, routes::projects::create_task, routes::projects::analytics,
         routes::tasks::get, routes::tasks::update, routes::tasks::delete,
         routes::flags::list,
+        crate::hub::get,
     ),
     modifiers(&Bearer),
     tags(
@@ -23,6 +24,7 @@ use crate::routes;
         (name = "projects", description = "Projects and their analytics"),
         (name = "members", description = "Who may see and change a project"),
         (name = "tasks", description = "Tasks, with ETags and cursor pagination"),
+        (name = "counters", description = "Shared live counters (the WebSocket hub at `/v1/projects/{id}/counters/{name}/live`) and read-only live figures"),
         (name = "flags", description = "Feature flags of this environment, for the web app"),
     )
 )]

@@ -232,6 +232,7 @@ export function barChart(
       .attr("aria-label", label)
       .attr("aria-selected", (d) => String(selection.has(d.label)))
       .attr("data-label", (d) => d.label)
+      .attr("data-value", (d) => d.value)
       .style("cursor", "pointer")
       .style("outline", "none");
     groups
