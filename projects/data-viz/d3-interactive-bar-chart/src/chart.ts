@@ -96,7 +96,12 @@ export function barChart(
     .append("g")
     .attr("class", "value-axis")
     .attr("aria-hidden", "true");
-  const bars = plot.append("g").attr("class", "bars").attr("role", "list");
+  const bars = plot
+    .append("g")
+    .attr("class", "bars")
+    .attr("role", "listbox")
+    .attr("aria-multiselectable", "true")
+    .attr("aria-labelledby", `${id}-title`);
   const tooltip = root
     .append("div")
     .attr("role", "tooltip")
@@ -205,7 +210,7 @@ export function barChart(
           const g = enter
             .append("g")
             .attr("class", "bar")
-            .attr("role", "listitem");
+            .attr("role", "option");
           g.append("rect")
             .attr("x", (d) => geometry(d).x)
             .attr("y", (d) => (vertical ? zero : geometry(d).y))

@@ -46,7 +46,7 @@ describe("barChart", () => {
       "-1",
       "-1",
     ]);
-    expect(el.querySelector("g.bars")?.getAttribute("role")).toBe("list");
+    expect(el.querySelector("g.bars")?.getAttribute("role")).toBe("listbox");
   });
 
   it("sorts, updates and removes bars", () => {
