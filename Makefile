@@ -11,7 +11,7 @@ help: ## Show this list
 bootstrap: ## Install what can be installed (apt, npm) and write env/local.example
 	$(PORTFOLIO) bootstrap --install
 
-up: ## Start every built service in the background (embedded defaults); `make down` stops them
+up: bootstrap ## Install what is missing, then start every built service in the background (embedded defaults); `make down` stops them
 	$(PORTFOLIO) up --detach
 
 down: ## Stop everything `make up` started

@@ -6,7 +6,8 @@ export default tseslint.config(
   { ignores: ["dist/", "coverage/", "test-results/", "public/sw.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
-  reactHooks.configs.flat["recommended-latest"] ?? reactHooks.configs["recommended-latest"],
+  reactHooks.configs.flat["recommended-latest"] ??
+    reactHooks.configs["recommended-latest"],
   {
     languageOptions: {
       globals: {
