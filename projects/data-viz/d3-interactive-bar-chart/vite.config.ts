@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
 // Library build: one ES module; D3 and React stay external (the package's dependencies and
-// peer dependency), so the budget (scripts/budget.mjs) measures this package's own code.
+// peer dependency), so the budget (scripts/web-budget.mjs at the root) measures this package's own code.
 export default defineConfig({
   build: {
     lib: { entry: "src/index.ts", formats: ["es"], fileName: "index" },

@@ -1,14 +1,15 @@
 import { CounterSync, type Snapshot } from "./sync";
 import { messages, pickLang } from "./i18n";
 
+// Colours follow the page's color-scheme (inherited; `color-scheme: light dark` on the page
+// follows the system), or the `theme` attribute.
 const STYLE = `
 :host { display: inline-block; font: 14px/1.4 system-ui, sans-serif;
-  --lc-fg: #1b1b1b; --lc-bg: #ffffff; --lc-accent: #1f5fa8; --lc-muted: #595959; --lc-error: #a4281c; }
-@media (prefers-color-scheme: dark) {
-  :host { --lc-fg: #f1f1f1; --lc-bg: #121212; --lc-accent: #7fb3f0; --lc-muted: #c7c7c7; --lc-error: #ff9c8f; }
-}
-:host([theme="dark"]) { --lc-fg: #f1f1f1; --lc-bg: #121212; --lc-accent: #7fb3f0; --lc-muted: #c7c7c7; --lc-error: #ff9c8f; }
-:host([theme="light"]) { --lc-fg: #1b1b1b; --lc-bg: #ffffff; --lc-accent: #1f5fa8; --lc-muted: #595959; --lc-error: #a4281c; }
+  --lc-fg: light-dark(#1b1b1b, #f1f1f1); --lc-bg: light-dark(#ffffff, #121212);
+  --lc-accent: light-dark(#1f5fa8, #7fb3f0); --lc-muted: light-dark(#595959, #c7c7c7);
+  --lc-error: light-dark(#a4281c, #ff9c8f); }
+:host([theme="dark"]) { color-scheme: dark; }
+:host([theme="light"]) { color-scheme: light; }
 .box { display: inline-flex; align-items: center; gap: .5em; color: var(--lc-fg); background: var(--lc-bg);
   border: 1px solid var(--lc-muted); border-radius: 6px; padding: .25em .6em; }
 button { font: inherit; color: var(--lc-bg); background: var(--lc-accent); border: 0; border-radius: 4px;

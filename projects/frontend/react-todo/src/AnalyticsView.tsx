@@ -49,28 +49,20 @@ export default function AnalyticsView({
     <section aria-labelledby="analytics-h" className="analytics">
       <h3 id="analytics-h">{t.analytics}</h3>
       <dl className="kpis">
-        <div>
-          <dt>{t.total}</dt>
-          <dd data-kpi="total">{data.total}</dd>
-        </div>
-        <div>
-          <dt>{t.completionRate}</dt>
-          <dd data-kpi="completion-rate">
-            {Math.round(data.completion_rate * 100)} %
-          </dd>
-        </div>
-        <div>
-          <dt>{t.overdue}</dt>
-          <dd data-kpi="overdue">{data.overdue}</dd>
-        </div>
+        <Kpi id="total" term={t.total} value={data.total} />
+        <Kpi
+          id="completion-rate"
+          term={t.completionRate}
+          value={`${Math.round(data.completion_rate * 100)} %`}
+        />
+        <Kpi id="overdue" term={t.overdueTasks} value={data.overdue} />
         {flags["analytics.cycle-time"] &&
           data.median_cycle_time_hours !== null && (
-            <div>
-              <dt>{t.medianCycle}</dt>
-              <dd data-kpi="median-cycle-time">
-                {t.hours(data.median_cycle_time_hours)}
-              </dd>
-            </div>
+            <Kpi
+              id="median-cycle-time"
+              term={t.medianCycle}
+              value={t.hours(data.median_cycle_time_hours)}
+            />
           )}
       </dl>
       <div className="chart" data-chart="by-status">
@@ -90,5 +82,22 @@ export default function AnalyticsView({
         />
       </div>
     </section>
+  );
+}
+
+function Kpi({
+  id,
+  term,
+  value,
+}: {
+  id: string;
+  term: string;
+  value: string | number;
+}) {
+  return (
+    <div>
+      <dt>{term}</dt>
+      <dd data-kpi={id}>{value}</dd>
+    </div>
   );
 }

@@ -1,7 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import {
   Api,
-  ApiError,
   OfflineError,
   type FlagSet,
   type Project,
@@ -143,13 +142,7 @@ function AuthForm() {
         );
       else await api.login(email, password);
     } catch (err) {
-      if (err instanceof ApiError)
-        setError(
-          [err.message, ...err.errors.map((x) => x.message ?? x.detail ?? "")]
-            .filter(Boolean)
-            .join(" "),
-        );
-      else setError(err instanceof Error ? err.message : String(err));
+      setError(err instanceof Error ? err.message : String(err));
     } finally {
       setBusy(false);
     }
@@ -209,6 +202,7 @@ function SignedIn({
   flags: FlagSet["flags"];
 }) {
   const route = useHashRoute();
+  const onList = !(route[0] === "projects" && route[1]);
   const [cache, setCache] = useState<LocalCache | null | undefined>(undefined);
   const [projects, setProjects] = useState<Project[]>([]);
   const [offline, setOffline] = useState(false);
@@ -232,7 +226,7 @@ function SignedIn({
   }, [session.user.id]);
 
   useEffect(() => {
-    if (cache === undefined) return;
+    if (cache === undefined || !onList) return;
     // The device's copy first, then the server's (which replaces it in the cache).
     const load = async () => {
       const local = cache ? await cache.projects() : null;
@@ -250,11 +244,12 @@ function SignedIn({
     void load();
     window.addEventListener("online", load);
     return () => window.removeEventListener("online", load);
-  }, [cache]);
+    // Again whenever the list is shown (projects come and go in the project views).
+  }, [cache, onList]);
 
   if (cache === undefined) return <p>{t.loading}</p>;
-  if (route[0] === "projects" && route[1]) {
-    const id = route[1];
+  if (!onList) {
+    const id = route[1] ?? "";
     return (
       <ProjectView
         key={id}

@@ -456,13 +456,23 @@ function TaskRow({
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(task.title);
   const editRef = useRef<HTMLInputElement>(null);
+  const editButton = useRef<HTMLButtonElement>(null);
+  // Leaving the editor puts the focus back on its button (keyboard users stay in the row).
+  // Enter saves and unmounts the input, whose blur would save a second time: once only.
+  const open = useRef(false);
+  const close = () => {
+    open.current = false;
+    setEditing(false);
+    requestAnimationFrame(() => editButton.current?.focus());
+  };
   useEffect(() => {
     if (editing) editRef.current?.select();
   }, [editing]);
   const id = `t-${task.id}`;
   const save = () => {
+    if (!open.current) return;
     const title = draft.trim();
-    setEditing(false);
+    close();
     if (title && title !== task.title) onChange({ title });
   };
   const onHandleKey = (e: KeyboardEvent<HTMLButtonElement>) => {
@@ -490,6 +500,7 @@ function TaskRow({
       {editing ? (
         <input
           ref={editRef}
+          autoFocus
           className="title-edit"
           aria-label={t.title}
           value={draft}
@@ -500,7 +511,7 @@ function TaskRow({
             if (e.key === "Enter") save();
             if (e.key === "Escape") {
               setDraft(task.title);
-              setEditing(false);
+              close();
             }
           }}
         />
@@ -512,9 +523,11 @@ function TaskRow({
       )}
       {canEdit && !editing && (
         <button
+          ref={editButton}
           type="button"
           onClick={() => {
             setDraft(task.title);
+            open.current = true;
             setEditing(true);
           }}
           aria-label={`${t.edit}: ${task.title}`}
@@ -522,33 +535,20 @@ function TaskRow({
           {t.edit}
         </button>
       )}
-      <label>
-        <span className="sr-only">{t.status}</span>
-        <select
-          value={task.status}
-          disabled={disabled}
-          aria-label={`${t.status}: ${task.title}`}
-          onChange={(e) => onChange({ status: e.target.value as Status })}
-        >
-          {STATUSES.map((x) => (
-            <option key={x} value={x}>
-              {t[x]}
-            </option>
-          ))}
-        </select>
-      </label>
-      <select
-        value={task.priority}
+      <Choice
+        value={task.status}
+        options={STATUSES.map((x) => [x, t[x]])}
+        label={`${t.status}: ${task.title}`}
         disabled={disabled}
-        aria-label={`${t.priority}: ${task.title}`}
-        onChange={(e) => onChange({ priority: e.target.value as Priority })}
-      >
-        {PRIORITIES.map((p) => (
-          <option key={p} value={p}>
-            {t[p]}
-          </option>
-        ))}
-      </select>
+        onChange={(status) => onChange({ status })}
+      />
+      <Choice
+        value={task.priority}
+        options={PRIORITIES.map((x) => [x, t[x]])}
+        label={`${t.priority}: ${task.title}`}
+        disabled={disabled}
+        onChange={(priority) => onChange({ priority })}
+      />
       <input
         type="date"
         value={task.due_date ?? ""}
@@ -556,19 +556,19 @@ function TaskRow({
         aria-label={`${t.due}: ${task.title}`}
         onChange={(e) => onChange({ due_date: e.target.value || null })}
       />
-      <select
+      <Choice
         value={task.assignee_id ?? ""}
+        options={[
+          ["", t.nobody],
+          ...members.map((m): [string, string] => [
+            m.user_id,
+            m.display_name || m.email,
+          ]),
+        ]}
+        label={`${t.assignee}: ${task.title}`}
         disabled={disabled}
-        aria-label={`${t.assignee}: ${task.title}`}
-        onChange={(e) => onChange({ assignee_id: e.target.value || null })}
-      >
-        <option value="">{t.nobody}</option>
-        {members.map((m) => (
-          <option key={m.user_id} value={m.user_id}>
-            {m.display_name || m.email}
-          </option>
-        ))}
-      </select>
+        onChange={(id) => onChange({ assignee_id: id || null })}
+      />
       <LabelsInput
         key={task.labels.join(",")}
         labels={task.labels}
@@ -588,6 +588,30 @@ function TaskRow({
         </button>
       )}
     </div>
+  );
+}
+
+/** A labelled select over `[value, text]` options. */
+function Choice<T extends string>(props: {
+  value: T;
+  options: [T, string][];
+  label: string;
+  disabled?: boolean;
+  onChange: (value: T) => void;
+}) {
+  return (
+    <select
+      value={props.value}
+      disabled={props.disabled}
+      aria-label={props.label}
+      onChange={(e) => props.onChange(e.target.value as T)}
+    >
+      {props.options.map(([v, text]) => (
+        <option key={v} value={v}>
+          {text}
+        </option>
+      ))}
+    </select>
   );
 }
 
@@ -711,7 +735,7 @@ function Members({
           </label>
           <label>
             {t.role}
-            <select name="role" defaultValue="contributor">
+            <select name="role" defaultValue="contributor" aria-label={t.role}>
               <option value="contributor">{t.contributor}</option>
               <option value="viewer">{t.viewer}</option>
             </select>

@@ -105,7 +105,16 @@ export class ApiError extends Error {
       message?: string;
     }[] = [],
   ) {
-    super(detail || title || `HTTP ${status}`);
+    // The detail, then each field's problem ("/labels/0: at most 50 characters").
+    super(
+      [
+        detail || title || `HTTP ${status}`,
+        ...errors.map(
+          (e) =>
+            `${e.field ?? e.pointer ?? ""}: ${e.message ?? e.detail ?? ""}`,
+        ),
+      ].join(" "),
+    );
   }
 }
 
