@@ -53,6 +53,9 @@ pub struct AppState {
     pub flags: std::sync::Arc<routes::flags::FlagSet>,
     /// Changed shared counters, for the live counters' sockets (`hub.rs`).
     pub hub: tokio::sync::broadcast::Sender<hub::Changed>,
+    /// Wakes the push feed after a write here, so its event goes out at once instead of at
+    /// the next poll (writes of other instances are still found by polling).
+    pub feed_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// The JWT key: `JWT_SECRET`, else a random key created once in the data folder (mode 0600).
@@ -79,6 +82,20 @@ pub fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
     }
     tracing::warn!(path = %path.display(), "JWT_SECRET is not set: created a local signing key");
     Ok(key)
+}
+
+/// After a successful write, wakes the push feed (see [`AppState::feed_wake`]).
+async fn wake_feed(
+    axum::extract::State(wake): axum::extract::State<std::sync::Arc<tokio::sync::Notify>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let write = !req.method().is_safe();
+    let res = next.run(req).await;
+    if write && res.status().is_success() {
+        wake.notify_one();
+    }
+    res
 }
 
 async fn record_metrics(req: Request, next: Next) -> Response {
@@ -195,6 +212,10 @@ pub fn router(state: AppState) -> Router {
             limits::enforce,
         ))
         .layer(middleware::from_fn(record_metrics))
+        .layer(middleware::from_fn_with_state(
+            state.feed_wake.clone(),
+            wake_feed,
+        ))
         .layer(DefaultBodyLimit::max(s.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -236,7 +257,13 @@ pub async fn serve(
     let (draining_tx, draining) = watch::channel(false);
     let (stop_tx, stop_rx) = watch::channel(false);
     let push_tx = push::channel();
-    let feeder = tokio::spawn(push::feed(store.clone(), push_tx.clone(), stop_rx.clone()));
+    let feed_wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let feeder = tokio::spawn(push::feed(
+        store.clone(),
+        push_tx.clone(),
+        feed_wake.clone(),
+        stop_rx.clone(),
+    ));
     let relay = (!settings.kafka_bootstrap_servers.is_empty()).then(|| {
         let _ = status_tx.send("starting".into());
         tokio::spawn(relay::run(
@@ -260,6 +287,7 @@ pub async fn serve(
         draining,
         flags: std::sync::Arc::new(flags),
         hub: hub::channel(),
+        feed_wake,
     };
     tracing::info!(addr = %listener.local_addr()?, backend = ?state.store.backend, "task API listening");
     let shutdown = async move {

@@ -1,6 +1,7 @@
 //! The live push stream: `GET /v1/projects/{id}/events` as Server-Sent Events.
 //!
-//! One feeder task tails the outbox table (every 100 ms) and broadcasts new events; each
+//! One feeder task tails the outbox table (every 100 ms, and at once after a write of this
+//! instance) and broadcasts new events; each
 //! stream forwards its project's events. Tailing the table rather than hooking handlers means
 //! every instance of the API sees every write, also those of other instances on a shared
 //! PostgreSQL. Delivery is best effort (a slow client that falls behind gets a `resync`
@@ -37,10 +38,12 @@ pub fn channel() -> broadcast::Sender<Pushed> {
     broadcast::channel(1024).0
 }
 
-/// Tails the outbox in commit order (see `Store::feed_next`) until `shutdown` changes.
+/// Tails the outbox in commit order (see `Store::feed_next`) until `shutdown` changes: every
+/// 100 ms, and at once when `wake` is notified (a write of this instance).
 pub async fn feed(
     store: Store,
     tx: broadcast::Sender<Pushed>,
+    wake: std::sync::Arc<tokio::sync::Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut cursor = store.feed_start().await.unwrap_or_default();
@@ -66,11 +69,10 @@ pub async fn feed(
             }
             Err(err) => tracing::warn!(error = %err, "push feed cannot read the outbox"),
         }
-        if tokio::time::timeout(Duration::from_millis(100), shutdown.changed())
-            .await
-            .is_ok()
-        {
-            break;
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
         }
     }
 }

@@ -4,179 +4,29 @@
  * test-results/screenshots/; every page is checked with axe-core (no serious or critical
  * violation).
  */
-import { mkdirSync } from "node:fs";
-import AxeBuilder from "@axe-core/playwright";
+import type { Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
-  chromium,
-  type Browser,
-  type BrowserContext,
-  type Page,
-} from "playwright-core";
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  inject,
-  it,
-} from "vitest";
+  PASSWORD,
+  accessible,
+  addTask,
+  api,
+  closeContexts,
+  context,
+  newProject,
+  shot,
+  signUp,
+  startBrowser,
+  stopBrowser,
+  team,
+  titles,
+  uniqueEmail,
+  within,
+} from "./helpers";
 
-const baseURL = inject("baseURL");
-const apiURL = inject("apiURL");
-const shots = new URL("../test-results/screenshots/", import.meta.url).pathname;
-const PASSWORD = "correct horse battery";
-let browser: Browser;
-let n = 0;
-
-beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-const opened: BrowserContext[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((c) => c.close()));
-});
-
-/** A fresh browser context (closed after the test). */
-async function context(): Promise<{ ctx: BrowserContext; page: Page }> {
-  const ctx = await browser.newContext({
-    baseURL,
-    viewport: { width: 1280, height: 900 },
-  });
-  opened.push(ctx);
-  const page = await ctx.newPage();
-  return { ctx, page };
-}
-
-async function signUp(page: Page, email: string): Promise<void> {
-  await page.goto("/");
-  await page.getByRole("button", { name: "I need an account" }).click();
-  await page.getByLabel("E-mail").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByRole("heading", { name: "Projects" }).waitFor();
-}
-
-function uniqueEmail(who: string): string {
-  return `${who}-${Date.now()}-${++n}@example.org`;
-}
-
-/** The signed-in user's access token (for checking the API directly). */
-async function token(page: Page): Promise<string> {
-  const raw = await page.evaluate(() => localStorage.getItem("todo.session"));
-  return (JSON.parse(raw ?? "{}") as { access_token: string }).access_token;
-}
-
-async function api<T>(
-  page: Page,
-  path: string,
-  init: RequestInit = {},
-): Promise<T> {
-  const res = await fetch(`${apiURL}${path}`, {
-    ...init,
-    headers: {
-      authorization: `Bearer ${await token(page)}`,
-      "content-type": "application/json",
-      ...(init.headers ?? {}),
-    },
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
-
-async function newProject(page: Page, name: string): Promise<string> {
-  await page.getByLabel("Project name").fill(name);
-  await page.getByRole("button", { name: "New project" }).click();
-  await page.getByRole("heading", { name, level: 2 }).waitFor();
-  return page.url().split("/projects/")[1]!.split("/")[0]!;
-}
-
-async function addTask(page: Page, title: string): Promise<void> {
-  await page.getByLabel("New task", { exact: true }).fill(title);
-  await page.getByRole("button", { name: "Add", exact: true }).click();
-  await page.locator(`li[data-title="${title}"]:not(.unsynced)`).waitFor();
-}
-
-async function titles(page: Page): Promise<string[]> {
-  return page
-    .locator("ol.tasks > li")
-    .evaluateAll((els) => els.map((e) => e.getAttribute("data-title") ?? ""));
-}
-
-/** Two signed-up users; A owns a new project with `tasks` and has invited B as `role`. */
-async function team(name: string, role = "contributor", tasks: string[] = []) {
-  const a = await context();
-  const b = await context();
-  const emailB = uniqueEmail("b");
-  await signUp(b.page, emailB);
-  await signUp(a.page, uniqueEmail("a"));
-  const project = await newProject(a.page, name);
-  for (const t of tasks) await addTask(a.page, t);
-  // The owner invites through the members tab.
-  await a.page.getByRole("link", { name: "Members" }).click();
-  await a.page.getByLabel("E-mail of the person to invite").fill(emailB);
-  await a.page.getByLabel("Role", { exact: true }).selectOption(role);
-  await a.page.getByRole("button", { name: "Invite" }).click();
-  await a.page.getByRole("cell", { name: emailB, exact: true }).waitFor();
-  await a.page.getByRole("link", { name: "Tasks" }).click();
-  return { a, b, project };
-}
-
-/** No serious or critical axe-core violation on the page as it stands. */
-async function accessible(page: Page, what: string): Promise<void> {
-  // Colours are judged once transitions (theme switch, live highlight) have finished.
-  await page.evaluate(() =>
-    Promise.all(
-      document.getAnimations().map((a) => a.finished.catch(() => null)),
-    ),
-  );
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map(
-      (v) =>
-        `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((x) => `${x.target.join(" ")}: ${x.failureSummary ?? ""}`).join("; ")}`,
-    );
-  expect(bad, `${what}: axe violations`).toEqual([]);
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${shots}${name}.png`, fullPage: true });
-}
-
-/** Waits at most `ms` for `check` to hold on the page. */
-async function within(
-  ms: number,
-  page: Page,
-  fn: () => boolean | Promise<boolean>,
-): Promise<number> {
-  const start = Date.now();
-  while (!(await fn())) {
-    if (Date.now() - start > ms)
-      throw new Error(
-        `not within ${ms} ms: ${fn.toString().replace(/\s+/g, " ").slice(0, 200)}`,
-      );
-    await page.waitForTimeout(20);
-  }
-  return Date.now() - start;
-}
+beforeAll(startBrowser);
+afterAll(stopBrowser);
+afterEach(closeContexts);
 
 describe("the to-do app", () => {
   it("the sign-in, sign-up and empty project pages are accessible", async () => {

@@ -570,7 +570,6 @@ function TaskRow({
         onChange={(id) => onChange({ assignee_id: id || null })}
       />
       <LabelsInput
-        key={task.labels.join(",")}
         labels={task.labels}
         disabled={disabled}
         label={`${t.labels}: ${task.title}`}
@@ -623,27 +622,30 @@ function LabelsInput(props: {
   onSave: (labels: string[]) => void;
 }) {
   const joined = props.labels.join(", ");
-  // Keyed by the labels (see the caller): a change from elsewhere starts a fresh input.
-  const [v, setV] = useState(joined);
+  // While the user types, their text; otherwise the task's labels (which live updates change).
+  const [draft, setDraft] = useState<string | null>(null);
   const save = () => {
+    if (draft === null) return;
     const labels = [
       ...new Set(
-        v
+        draft
           .split(",")
           .map((x) => x.trim())
           .filter(Boolean),
       ),
     ];
+    setDraft(null);
     if (labels.join(", ") !== joined) props.onSave(labels);
   };
   return (
     <input
       className="labels"
-      value={v}
+      value={draft ?? joined}
       disabled={props.disabled}
       aria-label={`${props.label} (${props.hint})`}
       placeholder={props.hint}
-      onChange={(e) => setV(e.target.value)}
+      onFocus={() => setDraft(joined)}
+      onChange={(e) => setDraft(e.target.value)}
       onBlur={save}
       onKeyDown={(e) => e.key === "Enter" && save()}
     />

@@ -70,6 +70,17 @@ export class ProjectModel {
   private readonly server: TaskServer;
   // The browser says the network is gone: stop listening (an open stream may linger on a
   // dead connection) and queue edits; back online: listen again and send the queue.
+  /** When each task last changed here (a counter, not a clock): a list loaded before a
+   * change must not undo it (see `sync`). */
+  private changed = new Map<string, number>();
+  /** Task events held back while one of our creates is on its way (it may be that task). */
+  private deferred: LiveEvent[] = [];
+  private flushes = 0;
+  private tick = 0;
+  private mark(id: string): void {
+    this.changed.set(id, ++this.tick);
+  }
+
   private onOnline = () => {
     this.listen();
     void this.sync();
@@ -190,16 +201,29 @@ export class ProjectModel {
   /** Sends queued edits, then reloads from the server. */
   async sync(): Promise<void> {
     try {
-      const report = await this.queue.flush(this.server);
-      await this.apply(report);
+      const report = await this.flush();
       if (report.offline) throw new OfflineError("flush");
-      const [project, tasks, members] = await Promise.all([
+      const since = this.tick;
+      const [project, fetched, members] = await Promise.all([
         this.api.get<Project>(`/v1/projects/${this.projectId}`),
         this.api.allTasks(this.projectId),
         this.api.get<Member[]>(`/v1/projects/${this.projectId}/members`),
       ]);
-      await this.cache?.putTasks(this.projectId, tasks);
-      await this.cache?.putMembers(this.projectId, members);
+      // What changed here while the list was loading (live events, saved edits, creates,
+      // deletions) is newer than the list: it stays.
+      const fresh = (id: string) => (this.changed.get(id) ?? 0) > since;
+      const shown = new Map(this.state.tasks.map((t) => [t.id, t]));
+      const listed = new Set(fetched.map((t) => t.id));
+      const tasks = fetched
+        .filter((t) => !fresh(t.id) || shown.has(t.id))
+        .map((t) => {
+          const s = shown.get(t.id);
+          return s && (s.version > t.version || fresh(t.id)) ? s : t;
+        })
+        .concat(
+          this.state.tasks.filter((t) => !listed.has(t.id) && fresh(t.id)),
+        );
+      // Only microtasks until the state is set: no event may land in between and be undone.
       this.set({
         project,
         tasks: await this.withPending(tasks),
@@ -207,6 +231,8 @@ export class ProjectModel {
         loading: false,
         online: true,
       });
+      await this.cache?.putTasks(this.projectId, tasks);
+      await this.cache?.putMembers(this.projectId, members);
     } catch (e) {
       if (e instanceof OfflineError)
         this.set({ online: false, loading: false });
@@ -222,9 +248,16 @@ export class ProjectModel {
   private async withPending(tasks: Task[]): Promise<Task[]> {
     const map = new Map(tasks.map((t) => [t.id, t]));
     for (const op of await this.queue.pending(this.projectId)) {
-      if (op.kind === "create")
-        map.set(op.tempId, draft(op.tempId, this.projectId, op.body));
-      else if (op.kind === "update") {
+      if (op.kind === "create") {
+        // A create being sent may already be in the list under its server id.
+        const sent =
+          op.seq === this.queue.sending &&
+          tasks.some(
+            (t) => t.title === op.body.title && t.position === op.body.position,
+          );
+        if (!sent)
+          map.set(op.tempId, draft(op.tempId, this.projectId, op.body));
+      } else if (op.kind === "update") {
         const t = map.get(op.taskId) ?? op.before;
         map.set(op.taskId, { ...t, ...(op.patch as Partial<Task>) });
       } else map.delete(op.taskId);
@@ -242,23 +275,26 @@ export class ProjectModel {
 
   private async apply(r: FlushReport): Promise<void> {
     let tasks = this.state.tasks;
+    for (const { task } of r.saved) this.mark(task.id);
+    for (const id of r.deleted) this.mark(id);
     for (const { task, tempId } of r.saved) {
       tasks = tasks
         .filter((t) => t.id !== tempId && t.id !== task.id)
         .concat(task);
-      await this.cache?.putTask(task);
     }
-    for (const id of r.deleted) {
-      tasks = tasks.filter((t) => t.id !== id);
-      await this.cache?.deleteTask(id);
-    }
+    const deleted = new Set(r.deleted);
+    tasks = tasks.filter((t) => !deleted.has(t.id));
     for (const { op, before, reason } of r.rejected) {
       const id = op.kind === "create" ? op.tempId : op.taskId;
       tasks = tasks.filter((t) => t.id !== id);
       if (before) tasks = tasks.concat(before);
       this.notice("error", reason);
     }
-    this.set({ tasks: tasks.sort(byPosition), online: !r.offline });
+    // Edits queued meanwhile stay on screen over the server's versions. The state is set
+    // before anything else is awaited: an edit made next must start from these versions.
+    this.set({ tasks: await this.withPending(tasks), online: !r.offline });
+    for (const { task } of r.saved) await this.cache?.putTask(task);
+    for (const id of r.deleted) await this.cache?.deleteTask(id);
   }
 
   private live(e: LiveEvent): void {
@@ -267,9 +303,20 @@ export class ProjectModel {
       if (cur && cur.version >= e.task.version) return;
       void this.cache?.putTask(e.task);
       void this.queue.pending(this.projectId).then((ops) => {
-        // A task with a queued edit keeps showing the edit; the flush settles it.
+        // A task with a queued edit keeps showing the edit; the flush settles it. And the
+        // state may have moved on while the queue was read.
         if (ops.some((o) => o.kind !== "create" && o.taskId === e.task.id))
           return;
+        if (
+          !this.state.tasks.some((t) => t.id === e.task.id) &&
+          (this.flushes > 0 || ops.some((o) => o.kind === "create"))
+        ) {
+          this.deferred.push(e);
+          return;
+        }
+        const now = this.state.tasks.find((t) => t.id === e.task.id);
+        if (now && now.version >= e.task.version) return;
+        this.mark(e.task.id);
         const tasks = this.state.tasks
           .filter((t) => t.id !== e.task.id)
           .concat(e.task);
@@ -280,6 +327,7 @@ export class ProjectModel {
       });
     } else if (e.kind === "task-deleted") {
       void this.cache?.deleteTask(e.taskId);
+      this.mark(e.taskId);
       this.set({ tasks: this.state.tasks.filter((t) => t.id !== e.taskId) });
     } else {
       void this.sync();
@@ -304,9 +352,15 @@ export class ProjectModel {
     await this.afterEdit();
   }
 
-  async update(task: Task, patch: TaskPatch): Promise<void> {
+  /** The task as the model has it now (the view's copy may be a render behind). */
+  private current(task: Task): Task {
+    return this.state.tasks.find((t) => t.id === task.id) ?? task;
+  }
+
+  async update(view: Task, patch: TaskPatch): Promise<void> {
+    const task = this.current(view);
     await this.queue.update(task, patch);
-    const changed = { ...task, ...(patch as Partial<Task>) };
+    const changed = { ...this.current(task), ...(patch as Partial<Task>) };
     this.set({
       tasks: this.state.tasks
         .map((t) => (t.id === task.id ? changed : t))
@@ -315,7 +369,8 @@ export class ProjectModel {
     await this.afterEdit();
   }
 
-  async remove(task: Task): Promise<void> {
+  async remove(view: Task): Promise<void> {
+    const task = this.current(view);
     await this.queue.remove(task);
     this.set({ tasks: this.state.tasks.filter((t) => t.id !== task.id) });
     await this.afterEdit();
@@ -344,9 +399,24 @@ export class ProjectModel {
 
   private async afterEdit(): Promise<void> {
     await this.refreshPending();
-    const report = await this.queue.flush(this.server);
-    await this.apply(report);
+    await this.flush();
     await this.refreshPending();
+  }
+
+  /** Sends the queue and applies the report. Until it is applied, events of tasks this view
+   * does not know yet are held back: they may be creates of ours, still under a temporary
+   * id on screen. */
+  private async flush(): Promise<FlushReport> {
+    this.flushes++;
+    try {
+      const report = await this.queue.flush(this.server);
+      await this.apply(report);
+      return report;
+    } finally {
+      this.flushes--;
+      if (this.flushes === 0)
+        for (const e of this.deferred.splice(0)) this.live(e);
+    }
   }
 
   /** Member management (online only; refusals are shown). */

@@ -92,6 +92,18 @@ export class OfflineQueue {
   private next: Promise<FlushReport> | null = null;
   /** The operation being sent now: later edits must not merge into it. */
   private inflight: number | null = null;
+  /** Versions the server gave our own writes: an edit made before the screen caught up with
+   * one of them starts from it, not from the older version on screen. */
+  private written = new Map<string, number>();
+
+  /** The sequence number of the operation being sent, if any. */
+  get sending(): number | null {
+    return this.inflight;
+  }
+
+  private base(task: Task): number {
+    return Math.max(task.version, this.written.get(task.id) ?? 0);
+  }
 
   constructor(private readonly store: QueueStore) {
     this.loaded = store.all().then((ops) => {
@@ -146,7 +158,7 @@ export class OfflineQueue {
       kind: "update",
       projectId: task.project_id,
       taskId: id,
-      baseVersion: task.version,
+      baseVersion: this.base(task),
       patch,
       before: task,
     });
@@ -173,7 +185,7 @@ export class OfflineQueue {
       kind: "delete",
       projectId: task.project_id,
       taskId: id,
-      baseVersion: before.version,
+      baseVersion: queued ? before.version : this.base(task),
       before,
     });
   }
@@ -258,6 +270,7 @@ export class OfflineQueue {
         if (op.kind === "create") {
           const task = await server.create(op.projectId, op.body, op.tempId);
           report.saved.push({ task, tempId: op.tempId });
+          this.written.set(task.id, task.version);
           // Later operations named the temporary id.
           for (const o of this.ops) {
             if (o.kind !== "create" && o.taskId === op.tempId) {
@@ -269,6 +282,7 @@ export class OfflineQueue {
         } else if (op.kind === "update") {
           const task = await server.update(op.taskId, op.patch, op.baseVersion);
           report.saved.push({ task });
+          this.written.set(task.id, task.version);
           // Edits queued while this one was on its way started from it: rebase them.
           for (const o of this.ops) {
             if (
@@ -294,7 +308,16 @@ export class OfflineQueue {
           break;
         }
         if (e instanceof ApiError && e.status === 412 && op.kind !== "create") {
-          op.conflict = await server.fetch(op.taskId).catch(() => null);
+          const current = await server.fetch(op.taskId).catch(() => null);
+          if (op.kind === "update" && current && applied(op.patch, current)) {
+            // The server already has exactly this change: an earlier send whose answer was
+            // lost. Not a conflict.
+            report.saved.push({ task: current });
+            this.written.set(current.id, current.version);
+            await this.drop(op);
+            continue;
+          }
+          op.conflict = current;
           await this.store.put(op);
           report.conflicts.push(op);
           continue;
@@ -332,6 +355,15 @@ export class OfflineQueue {
     this.ops = this.ops.filter((o) => o.seq !== op.seq);
     await this.store.remove(op.seq);
   }
+}
+
+/** Whether `task` already carries every field of `patch`. */
+function applied(patch: TaskPatch, task: Task): boolean {
+  return Object.entries(patch).every(
+    ([k, v]) =>
+      JSON.stringify(task[k as keyof Task] ?? null) ===
+      JSON.stringify(v ?? null),
+  );
 }
 
 /** A queue store in memory (tests; and the app when IndexedDB is unavailable). */

@@ -158,6 +158,23 @@ describe("OfflineQueue", () => {
     expect(await q.pending()).toEqual([]);
   });
 
+  it("does not call it a conflict when the server already has the change (a lost answer)", async () => {
+    const server = new FakeServer();
+    server.tasks.set("a", task("a"));
+    const q = new OfflineQueue(memoryStore());
+    await q.update(task("a"), { title: "mine", labels: ["x"] });
+    // The request arrives, but its answer does not.
+    await server.update("a", { title: "mine", labels: ["x"] }, 1);
+    const r = await q.flush(server);
+    expect(r.conflicts).toEqual([]);
+    expect(r.saved.map((s) => s.task.version)).toEqual([2]);
+    expect(await q.pending()).toEqual([]);
+    // A different change by someone else still is a conflict.
+    await q.update(task("a", { version: 2 }), { title: "again" });
+    await server.update("a", { title: "theirs" }, 2);
+    expect((await q.flush(server)).conflicts).toHaveLength(1);
+  });
+
   it("rolls back an edit the server refuses for good", async () => {
     const server = new FakeServer();
     server.refuse = "bad";
