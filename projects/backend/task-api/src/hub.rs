@@ -107,7 +107,7 @@ fn check_name(name: &str) -> ApiResult<()> {
 
 async fn current(state: &AppState, user: Uuid, project: Uuid, name: &str) -> ApiResult<i64> {
     if FIGURES.contains(&name) {
-        Ok(state.store.analytics(user, project).await?.completed_today)
+        Ok(state.store.completed_today(user, project).await?)
     } else {
         Ok(state.store.counter(user, project, name).await?)
     }

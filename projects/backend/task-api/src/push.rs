@@ -1,11 +1,11 @@
 //! The live push stream: `GET /v1/projects/{id}/events` as Server-Sent Events.
 //!
 //! One feeder task tails the outbox table (every 100 ms, and at once after a write of this
-//! instance) and broadcasts new events; each
-//! stream forwards its project's events. Tailing the table rather than hooking handlers means
-//! every instance of the API sees every write, also those of other instances on a shared
-//! PostgreSQL. Delivery is best effort (a slow client that falls behind gets a `resync`
-//! event and should reload); the outbox relay, not this stream, is the durable path.
+//! instance) and broadcasts new events; each stream forwards its project's events. Tailing the
+//! table rather than hooking handlers means every instance of the API sees every write, also
+//! those of other instances on a shared PostgreSQL. Delivery is best effort (a slow client
+//! that falls behind gets a `resync` event and should reload); the outbox relay, not this
+//! stream, is the durable path.
 
 use std::convert::Infallible;
 use std::time::Duration;

@@ -53,17 +53,6 @@ fn increment(ws: &mut Socket, op: &str, by: i64) {
     .unwrap();
 }
 
-fn invite(app: &App, owner: &str, project: &str, email: &str, role: &str) {
-    let m = call(
-        "PUT",
-        &app.url(&format!("/v1/projects/{project}/members")),
-        Some(owner),
-        Some(json!({"email": email, "role": role})),
-        &[],
-    );
-    assert_eq!(m.status, 200, "{}", m.body);
-}
-
 #[test]
 fn concurrent_increments_are_never_lost_and_every_socket_agrees() {
     for backend in backends() {

@@ -25,7 +25,7 @@ button:focus-visible { outline: 3px solid var(--lc-fg); outline-offset: 2px; }
  * live by everyone who can see the project. Attributes: `project`, `name` (a counter, or the
  * read-only figure `tasks-completed-today`), `label`, `token` (an access token; or set the
  * `token` property), `base` (the API's origin, default this page's), `lang` (`en`, `de`),
- * `readonly`, `theme` (`light`, `dark`; default: the user's colour scheme).
+ * `readonly`, `theme` (`light`, `dark`; default: the page's `color-scheme`).
  * Events: `live-counter-change` with the {@link Snapshot} as `detail`.
  */
 export class LiveCounter extends HTMLElement {

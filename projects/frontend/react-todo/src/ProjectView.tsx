@@ -23,8 +23,8 @@ import type {
 } from "./api";
 import type { LocalCache } from "./db";
 import { useT, type Messages } from "./i18n";
-import { ProjectModel, isTemp } from "./model";
-import { OfflineQueue, memoryStore, type Op } from "./queue";
+import { ProjectModel } from "./model";
+import { OfflineQueue, isTemp, memoryStore, type Op } from "./queue";
 
 const AnalyticsView = lazy(() => import("./AnalyticsView"));
 
@@ -130,7 +130,7 @@ export function ProjectView(props: {
           lang={document.documentElement.lang}
         />
       </div>
-      <Status s={s} t={t} />
+      <SyncStatus s={s} t={t} />
       {!canEdit && <p className="banner">{t.readOnly}</p>}
       {s.conflicts.map((op) => (
         <Conflict
@@ -174,7 +174,7 @@ export function ProjectView(props: {
   );
 }
 
-function Status({
+function SyncStatus({
   s,
   t,
 }: {

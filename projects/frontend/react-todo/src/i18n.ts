@@ -187,9 +187,8 @@ const de: Messages = {
 export const dictionaries = { en, de } as const;
 export type Lang = keyof typeof dictionaries;
 
-export function pickLang(tag: string | null | undefined): Lang {
-  return (tag ?? "").toLowerCase().startsWith("de") ? "de" : "en";
-}
+/** The language for a tag (`de-AT` → `de`, anything else → `en`): the counter's rule. */
+export { pickLang } from "@portfolio/live-counter";
 
 export const I18n = createContext<{ t: Messages; lang: Lang }>({
   t: en,

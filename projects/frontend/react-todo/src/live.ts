@@ -4,6 +4,7 @@
  * (EventSource cannot send headers); when the stream fails (token expired, server restarted)
  * it refreshes the session and reconnects with backoff.
  */
+import { backoffDelay } from "@portfolio/live-counter";
 import type { Api, Task } from "./api";
 
 export type LiveEvent =
@@ -87,7 +88,7 @@ export function listen(
       source?.close();
       source = null;
       if (stopped) return;
-      const delay = Math.min(30_000, 500 * 2 ** attempt++);
+      const delay = backoffDelay(attempt++, 500, 30_000);
       timer = setTimeout(() => {
         timer = null;
         // The token may have expired: refresh (quietly) before reconnecting.

@@ -19,7 +19,6 @@ import { listen, type LiveEvent } from "./live";
 import {
   OfflineQueue,
   TEMP_PREFIX,
-  isTemp,
   type FlushReport,
   type Op,
   type TaskServer,
@@ -474,5 +473,3 @@ function draft(id: string, projectId: string, body: NewTask): Task {
     completed_at: null,
   };
 }
-
-export { isTemp };

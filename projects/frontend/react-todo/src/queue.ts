@@ -101,6 +101,19 @@ export class OfflineQueue {
     return this.inflight;
   }
 
+  /** The waiting (not in-flight) create or update of task `id`: later edits merge into it. */
+  private waiting<K extends "create" | "update">(
+    kind: K,
+    id: string,
+  ): Extract<Op, { kind: K }> | undefined {
+    return this.ops.find(
+      (o): o is Extract<Op, { kind: K }> =>
+        o.kind === kind &&
+        (o.kind === "create" ? o.tempId : o.taskId) === id &&
+        o.seq !== this.inflight,
+    );
+  }
+
   private base(task: Task): number {
     return Math.max(task.version, this.written.get(task.id) ?? 0);
   }
@@ -137,18 +150,14 @@ export class OfflineQueue {
   async update(task: Task, patch: TaskPatch): Promise<void> {
     await this.loaded;
     const id = task.id;
-    const create = this.ops.find(
-      (o) => o.kind === "create" && o.tempId === id && o.seq !== this.inflight,
-    );
-    if (create && create.kind === "create") {
+    const create = this.waiting("create", id);
+    if (create) {
       create.body = { ...create.body, ...patch };
       await this.store.put(create);
       return;
     }
-    const queued = this.ops.find(
-      (o) => o.kind === "update" && o.taskId === id && o.seq !== this.inflight,
-    );
-    if (queued && queued.kind === "update") {
+    const queued = this.waiting("update", id);
+    if (queued) {
       queued.patch = { ...queued.patch, ...patch };
       await this.store.put(queued);
       return;
@@ -167,18 +176,14 @@ export class OfflineQueue {
   async remove(task: Task): Promise<void> {
     await this.loaded;
     const id = task.id;
-    const create = this.ops.find(
-      (o) => o.kind === "create" && o.tempId === id && o.seq !== this.inflight,
-    );
+    const create = this.waiting("create", id);
     if (create) {
       // Never reached the server: forget it.
       await this.drop(create);
       return;
     }
-    const queued = this.ops.find(
-      (o) => o.kind === "update" && o.taskId === id && o.seq !== this.inflight,
-    );
-    const before = queued && queued.kind === "update" ? queued.before : task;
+    const queued = this.waiting("update", id);
+    const before = queued ? queued.before : task;
     if (queued) await this.drop(queued);
     await this.add({
       seq: ++this.seq,

@@ -306,3 +306,15 @@ pub fn task(app: &App, token: &str, project: &str, title: &str) -> Value {
     assert_eq!(r.status, 201, "{}", r.body);
     r.body
 }
+
+/// Adds the user with `email` to the project as `role` (the owner's call).
+pub fn invite(app: &App, owner: &str, project: &str, email: &str, role: &str) {
+    let m = call(
+        "PUT",
+        &app.url(&format!("/v1/projects/{project}/members")),
+        Some(owner),
+        Some(json!({"email": email, "role": role})),
+        &[],
+    );
+    assert_eq!(m.status, 200, "{}", m.body);
+}
