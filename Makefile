@@ -2,8 +2,12 @@
 CARGO     ?= cargo
 PORTFOLIO := $(CARGO) run -q --locked -p portfolio --
 JOBS      ?= 2
+# One stage of `make test`, timed into target/portfolio/stages.json (`portfolio time report`).
+STAGE     := $(PORTFOLIO) time run
+# The build stage's binaries, used by the later stages instead of building their own copy.
+BIN_DIR   := $(abspath $(or $(CARGO_TARGET_DIR),target))/debug
 
-.PHONY: help bootstrap up down status lint test unit validate bench clean
+.PHONY: help bootstrap up down status lint test test-stages unit validate bench clean
 
 help: ## Show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -11,7 +15,8 @@ help: ## Show this list
 bootstrap: ## Install what can be installed (apt, npm) and write env/local.example
 	$(PORTFOLIO) bootstrap --install
 
-up: bootstrap ## Install what is missing, then start every built service in the background (embedded defaults); `make down` stops them
+up: ## Install what running needs, build the services once (with progress), start them in the background; `make down` stops them
+	$(PORTFOLIO) bootstrap --install --for up
 	$(PORTFOLIO) up --detach
 
 down: ## Stop everything `make up` started
@@ -20,38 +25,44 @@ down: ## Stop everything `make up` started
 status: ## Health table of the running services
 	$(PORTFOLIO) status
 
-lint: ## cargo fmt and clippy on the workspace, every project's lint task, CODEOWNERS drift, feature flags, plaintext secrets, DR matrix
+lint: ## cargo fmt, clippy once over the workspace (per feature set), every project's lint task, CODEOWNERS drift, feature flags, plaintext secrets, DR matrix
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets --locked -q -- -D warnings
-	$(CARGO) clippy --workspace --all-targets --all-features --locked -q -- -D warnings
 	$(PORTFOLIO) lint -j $(JOBS)
 	$(PORTFOLIO) codeowners --check
 	$(PORTFOLIO) flags check
 	$(PORTFOLIO) secrets check
 	$(PORTFOLIO) dr matrix --check
 
-unit: ## Unit, integration and doc tests of the workspace, with a throwaway PostgreSQL
+unit: ## The workspace's tests once (nextest, with a throwaway PostgreSQL) and its doc tests
+	scripts/with-postgres.sh $(PORTFOLIO) test -j $(JOBS)
 	$(CARGO) test --workspace --locked --doc
-	@if $(CARGO) nextest --version >/dev/null 2>&1; then run="nextest run"; else run="test"; fi; \
-	set -e; \
-	echo "$(CARGO) $$run -p telemetry --features otlp --locked"; $(CARGO) $$run -p telemetry --features otlp --locked; \
-	echo "scripts/with-postgres.sh $(CARGO) $$run --workspace --locked"; scripts/with-postgres.sh $(CARGO) $$run --workspace --locked
 
 validate: ## Catalog, lifecycle documents and links
 	$(PORTFOLIO) validate
 
-test: bootstrap lint validate ## Everything CI runs: tools, lint, validate, security stage, project tests, API fuzzing, unit tests
-	@# bootstrap regenerates env/local.example; the committed copy must already match it.
-	@if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- env/local.example; then \
-	  echo "env/local.example is out of date: commit the file \`portfolio bootstrap\` wrote"; exit 1; fi
-	$(PORTFOLIO) bootstrap --check
+test: ## Everything CI runs, as timed stages: tools, lint, validate, security, build, tests, API fuzzing, DR drills, doc tests, stray processes; ends with the stage table
+	@$(PORTFOLIO) time start
+	@$(MAKE) --no-print-directory test-stages || { $(PORTFOLIO) time report; exit 1; }
+	@$(PORTFOLIO) time report
+
+test-stages:
+	$(STAGE) bootstrap -- sh -c '$(PORTFOLIO) bootstrap --install && \
+	  if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- env/local.example; then \
+	    echo "env/local.example is out of date: commit the file \`portfolio bootstrap\` wrote"; exit 1; fi && \
+	  $(PORTFOLIO) bootstrap --check'
+	@bash scripts/strays.sh before
+	$(STAGE) lint -- $(MAKE) --no-print-directory lint
+	$(STAGE) validate -- $(PORTFOLIO) validate
 	@# The security stage (cargo-deny, SBOMs); evidence is for real pipeline runs, not this one.
-	PORTFOLIO_EVIDENCE=0 $(PORTFOLIO) ci security
-	scripts/with-postgres.sh $(PORTFOLIO) test -j $(JOBS)
-	bash scripts/schemathesis.sh
-	@# A real DR drill of the task API in a sandbox (drill.toml's ports); evidence is for real drills.
-	PORTFOLIO_EVIDENCE=0 $(PORTFOLIO) dr drill --project backend/task-api --project data-streaming/kafka-data-consumer --project data-streaming/kafka-broker
-	$(MAKE) --no-print-directory unit
+	$(STAGE) security -- env PORTFOLIO_EVIDENCE=0 $(PORTFOLIO) ci security
+	@# Compiles every test binary once; the stages below reuse this build's binaries.
+	$(STAGE) build -- $(CARGO) nextest run --locked --profile portfolio --no-fail-fast --workspace --no-run
+	$(STAGE) test -- scripts/with-postgres.sh $(PORTFOLIO) test -j $(JOBS)
+	$(STAGE) fuzzing -- env PORTFOLIO_BIN_DIR=$(BIN_DIR) bash scripts/schemathesis.sh
+	@# Real DR drills in a sandbox (drill.toml's ports); evidence is for real drills.
+	$(STAGE) drills -- env PORTFOLIO_EVIDENCE=0 PORTFOLIO_BIN_DIR=$(BIN_DIR) $(PORTFOLIO) dr drill --project backend/task-api --project data-streaming/kafka-data-consumer --project data-streaming/kafka-broker
+	$(STAGE) doctests -- $(CARGO) test --workspace --locked --doc
+	$(STAGE) processes -- bash scripts/strays.sh after
 
 bench: ## Performance figures of the platform (see README)
 	bash bench/catalog.sh

@@ -12,8 +12,11 @@ if [ ! -x "$venv/bin/st" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "schemathesis==4.32.5"
 fi
-cargo build -q --locked -p task-api
-bin=${CARGO_TARGET_DIR:-target}/debug/task-api
+# PORTFOLIO_BIN_DIR: binaries built already (make test's build stage); else build the API.
+if [ -z "${PORTFOLIO_BIN_DIR:-}" ]; then
+  cargo build -q --locked -p task-api
+fi
+bin=${PORTFOLIO_BIN_DIR:-${CARGO_TARGET_DIR:-target}/debug}/task-api
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 TASK_API_RATE_LIMIT_PER_IP=0 TASK_API_RATE_LIMIT_PER_USER=0 PORTFOLIO_DATA_DIR=$work KAFKA_BOOTSTRAP_SERVERS= JWT_SECRET=schemathesis-secret-schemathesis-secret \

@@ -23,6 +23,8 @@ pub struct Tool {
     pub cargo: Option<&'static str>,
     /// Needed whatever the catalog says (the platform's own build and tests).
     pub always: bool,
+    /// Needed to run the platform (`portfolio up`), not only to test it.
+    pub run: bool,
     pub purpose: &'static str,
 }
 
@@ -35,6 +37,7 @@ pub const TOOLS: &[Tool] = &[
         apt: Some("git"),
         cargo: None,
         always: true,
+        run: true,
         purpose: "version control, `affected`",
     },
     Tool {
@@ -44,6 +47,7 @@ pub const TOOLS: &[Tool] = &[
         apt: None,
         cargo: None,
         always: true,
+        run: true,
         purpose: "Rust workspace (rustup toolchain)",
     },
     Tool {
@@ -53,6 +57,7 @@ pub const TOOLS: &[Tool] = &[
         apt: Some("python3"),
         cargo: None,
         always: true,
+        run: false,
         purpose: "platform tests' fixture server",
     },
     Tool {
@@ -62,6 +67,7 @@ pub const TOOLS: &[Tool] = &[
         apt: Some("nodejs"),
         cargo: None,
         always: false,
+        run: true,
         purpose: "web builds and tests",
     },
     Tool {
@@ -71,6 +77,7 @@ pub const TOOLS: &[Tool] = &[
         apt: Some("npm"),
         cargo: None,
         always: false,
+        run: true,
         purpose: "web dependencies (npm workspaces)",
     },
     Tool {
@@ -80,6 +87,7 @@ pub const TOOLS: &[Tool] = &[
         apt: Some("chromium"),
         cargo: None,
         always: true,
+        run: false,
         purpose: "browser tests and the governance report check (headless)",
     },
     Tool {
@@ -89,6 +97,7 @@ pub const TOOLS: &[Tool] = &[
         apt: Some("postgresql"),
         cargo: None,
         always: false,
+        run: false,
         purpose: "services' tests on PostgreSQL",
     },
     Tool {
@@ -98,6 +107,7 @@ pub const TOOLS: &[Tool] = &[
         apt: Some("redis-server"),
         cargo: None,
         always: false,
+        run: false,
         purpose: "the task API's shared cache (REDIS_URL) and its tests",
     },
     Tool {
@@ -107,6 +117,7 @@ pub const TOOLS: &[Tool] = &[
         apt: Some("openssl"),
         cargo: None,
         always: false,
+        run: false,
         purpose: "TLS certificates for the admission webhook's tests and benchmark",
     },
     Tool {
@@ -116,6 +127,7 @@ pub const TOOLS: &[Tool] = &[
         apt: None,
         cargo: Some("cargo-deny@0.20.2"),
         always: false,
+        run: false,
         purpose: "CI security stage: licences, bans, sources (deny.toml)",
     },
     Tool {
@@ -125,6 +137,7 @@ pub const TOOLS: &[Tool] = &[
         apt: None,
         cargo: Some("cargo-cyclonedx@0.5.9"),
         always: false,
+        run: false,
         purpose: "CI security stage: a CycloneDX SBOM per package",
     },
     Tool {
@@ -134,9 +147,26 @@ pub const TOOLS: &[Tool] = &[
         apt: None,
         cargo: None,
         always: false,
+        run: false,
         purpose: "IaC modules: fmt (validate needs provider plugins, unreachable here)",
     },
 ];
+
+/// What the machine is being prepared for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Scope {
+    /// Running the platform (`make up`): the toolchains that build and serve it.
+    Up,
+    /// Everything `make test` and CI run (the default).
+    #[default]
+    Test,
+}
+
+impl Scope {
+    pub fn includes(self, tool: &Tool) -> bool {
+        self == Scope::Test || tool.run
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -257,11 +287,13 @@ pub fn check(catalog: &Catalog) -> Vec<ToolReport> {
 
 /// Installs the missing tools that apt or `cargo install` provide. Returns the commands it
 /// ran.
-pub fn install(reports: &[ToolReport]) -> Result<Vec<String>, String> {
+/// Installs what `reports` call missing or too old, limited to `scope`'s tools.
+pub fn install(reports: &[ToolReport], scope: Scope) -> Result<Vec<String>, String> {
     let missing: Vec<&Tool> = reports
         .iter()
         .filter(|r| matches!(r.status, Status::Missing | Status::TooOld))
         .filter_map(|r| TOOLS.iter().find(|t| t.id == r.tool))
+        .filter(|t| scope.includes(t))
         .collect();
     let packages: Vec<&str> = missing.iter().filter_map(|t| t.apt).collect();
     let crates: Vec<&str> = missing.iter().filter_map(|t| t.cargo).collect();

@@ -232,6 +232,14 @@ pub struct StageOptions {
     pub progress: bool,
     /// Run the remaining steps after a failure.
     pub keep_going: bool,
+    /// Write audit evidence for a clean tree's record (see [`evidence_wanted`]).
+    pub evidence: bool,
+}
+
+/// Whether a stage run is evidence: asked for with `--evidence`, or in a CI system (`CI` set
+/// to anything but empty, `0` or `false`); a local run leaves nothing under `audits/`.
+pub fn evidence_wanted(flag: bool) -> bool {
+    flag || std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
 }
 
 /// A step to run: its project (None for the workspace) and commands.
@@ -516,7 +524,7 @@ pub fn run_stage(
         &path,
         serde_json::to_vec_pretty(&record).expect("record serialises"),
     )?;
-    if !record.dirty {
+    if !record.dirty && opts.evidence {
         crate::audit::record_or_warn(
             root,
             &format!("ci:{stage}"),

@@ -86,6 +86,10 @@ Examples:
         /// Install missing tools that Debian packages provide (apt-get).
         #[arg(long)]
         install: bool,
+        /// What to prepare for: `up` installs and requires only what running needs (cargo,
+        /// node, npm); `test` everything tests and CI use.
+        #[arg(long = "for", value_enum, default_value = "test", value_name = "SCOPE")]
+        scope: crate::bootstrap::Scope,
         /// Machine-readable output (JSON on standard output).
         #[arg(long)]
         json: bool,
@@ -159,6 +163,19 @@ Examples:
   portfolio ci verify --env staging"
     )]
     Ci(CiArgs),
+    /// Time the stages of a longer run (`make test`) and print their budget.
+    #[command(
+        subcommand,
+        after_help = "The record is target/portfolio/stages.json; the rows under `lint` and `test` come from \
+target/portfolio/reports/<task>.json, written by `portfolio lint|test`.
+
+Examples:
+  portfolio time start
+  portfolio time run build -- cargo build --workspace
+  portfolio time report
+  portfolio time report --json"
+    )]
+    Time(TimeCmd),
     /// Promote a commit to an environment: gates, branch, deploy, verify, record.
     #[command(
         after_help = "Gates (environments/<env>.toml): the commit reached the source environment, fast-forward only, not rolled back, green CI records for the exact commit, approvals, no freeze, change window, release tag. Every gate is checked and reported; when one fails nothing moves (exit 1) and the refusal is recorded.
@@ -623,9 +640,38 @@ pub struct CiArgs {
     /// Environment for deploy and verify.
     #[arg(long, value_name = "ENV")]
     pub env: Option<String>,
+    /// Write audit evidence under audits/ for this run (the default only when `CI` is set;
+    /// `PORTFOLIO_EVIDENCE=0` turns it off in any case).
+    #[arg(long)]
+    pub evidence: bool,
     /// Machine-readable records (JSON on standard output).
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TimeCmd {
+    /// Clear the record: a new run begins.
+    #[command(after_help = "Example:\n  portfolio time start")]
+    Start,
+    /// Run one stage, record its wall time and outcome; exits with the command's code.
+    #[command(
+        after_help = "Examples:\n  portfolio time run build -- cargo build --workspace\n  portfolio time run test -- scripts/with-postgres.sh portfolio test"
+    )]
+    Run {
+        /// The stage's name in the table (`build`, `lint`, `test`, ...).
+        name: String,
+        /// The command and its arguments (after `--`).
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// The table of stages and wall times, per project under `lint` and `test`, and a total.
+    #[command(after_help = "Examples:\n  portfolio time report\n  portfolio time report --json")]
+    Report {
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

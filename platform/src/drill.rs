@@ -397,21 +397,33 @@ fn nothing_missing(before: &serde_json::Value, after: &serde_json::Value) -> boo
     })
 }
 
-/// The `file-backup` binary: `FILE_BACKUP_BIN`, else built from this workspace.
-fn backup_binary(root: &Path) -> Result<PathBuf, DrillError> {
-    if let Ok(b) = std::env::var("FILE_BACKUP_BIN") {
-        return Ok(PathBuf::from(b));
+/// Builds, in the main checkout, every Rust service the sandbox may start and `file-backup`
+/// (one `cargo build`), unless `PORTFOLIO_BIN_DIR` names binaries built already; returns the
+/// folder of those binaries. The sandbox runs them instead of compiling its own copy of the
+/// workspace.
+fn prebuild(catalog: &Catalog) -> Result<PathBuf, DrillError> {
+    let root = &catalog.root;
+    let (graph, _) = crate::graph::Graph::build(catalog);
+    let mut specs = crate::supervisor::services(catalog, &graph, &[])
+        .map_err(|e| DrillError::Usage(e.to_string()))?;
+    if let Some(p) = catalog
+        .projects
+        .iter()
+        .find(|p| p.manifest.package() == "file-backup")
+    {
+        specs.push(crate::supervisor::ServiceSpec {
+            id: p.id().to_string(),
+            package: Some("file-backup".into()),
+            dir: root.join(&p.dir),
+            command: String::new(),
+            ready: None,
+            ready_timeout: Duration::ZERO,
+            env: Vec::new(),
+            urls: Vec::new(),
+        });
     }
-    let status = Command::new("cargo")
-        .args(["build", "-q", "--locked", "-p", "file-backup"])
-        .current_dir(root)
-        .status()?;
-    if !status.success() {
-        return Err(DrillError::Usage(
-            "building file-backup failed (or set FILE_BACKUP_BIN)".into(),
-        ));
-    }
-    Ok(crate::ci::target_dir(root).join("debug/file-backup"))
+    crate::supervisor::build(root, &specs).map_err(|e| DrillError::Usage(e.to_string()))?;
+    Ok(crate::supervisor::bin_dir(root))
 }
 
 /// Runs the drill on `project`.
@@ -470,9 +482,11 @@ pub fn drill(
     }
     fs::write(src.join("env/local"), local)?;
     let target = crate::ci::target_dir(root);
+    let bin_dir = prebuild(catalog)?;
     let mut env: Vec<(String, String)> = cfg.env.clone().into_iter().collect();
     env.push(("PORTFOLIO_PORT_OFFSET".into(), cfg.port_offset.to_string()));
     env.push(("CARGO_TARGET_DIR".into(), target.display().to_string()));
+    env.push(("PORTFOLIO_BIN_DIR".into(), bin_dir.display().to_string()));
     env.push(("PORTFOLIO_EVIDENCE".into(), "0".into()));
     let mut sb = Sandbox {
         root,
@@ -480,7 +494,9 @@ pub fn drill(
         dir: dir.clone(),
         src: src.clone(),
         env,
-        backup_bin: backup_binary(root)?,
+        backup_bin: std::env::var_os("FILE_BACKUP_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| bin_dir.join("file-backup")),
         steps: Vec::new(),
         progress,
     };

@@ -6,7 +6,9 @@
 use crate::manifest::Kind;
 
 /// The tasks `portfolio` knows how to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskName {
     Lint,
@@ -41,13 +43,14 @@ pub fn default_task(kind: Kind, task: TaskName) -> Option<&'static str> {
             Some("cargo clippy --locked -q -p {package} --all-targets -- -D warnings")
         }
         (RustService | RustCli | RustLibrary | RustLambda, Test) => {
-            Some("cargo test --locked -q -p {package}")
+            Some("cargo nextest run --locked -p {package}")
         }
         (RustService | RustCli | RustLambda, Build) => {
             Some("cargo build --locked --release -p {package}")
         }
         (RustLibrary, Build) => Some("cargo build --locked -p {package}"),
-        (RustService, Run) => Some("cargo run --locked --release -q -p {package}"),
+        // `portfolio up` builds the Rust services first, with one `cargo build`.
+        (RustService, Run) => Some("\"$PORTFOLIO_BIN_DIR/{package}\""),
         (NpmPackage, Lint) => Some("npm run lint"),
         (NpmPackage, Test) => Some("npm test"),
         (NpmPackage, Build) => Some("npm run build"),
@@ -83,19 +86,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rust_services_lint_test_build_and_run_through_cargo() {
-        for task in [
-            TaskName::Lint,
-            TaskName::Test,
-            TaskName::Build,
-            TaskName::Run,
-        ] {
+    fn rust_services_lint_test_and_build_through_cargo_and_run_the_built_binary() {
+        for task in [TaskName::Lint, TaskName::Test, TaskName::Build] {
             let cmd = default_task(Kind::RustService, task).unwrap();
             assert!(
                 cmd.starts_with("cargo ") && cmd.contains("{package}"),
                 "{cmd}"
             );
         }
+        assert_eq!(
+            default_task(Kind::RustService, TaskName::Run),
+            Some("\"$PORTFOLIO_BIN_DIR/{package}\"")
+        );
     }
 
     #[test]

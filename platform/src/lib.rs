@@ -23,6 +23,8 @@ pub mod release;
 pub mod runbook;
 pub mod runner;
 pub mod secretcmd;
+pub mod stages;
 pub mod supervisor;
 pub mod table;
 pub mod validate;
+pub mod workspace;

@@ -139,8 +139,9 @@ fn run(cli: Cli) -> CmdResult {
         Cmd::Bootstrap {
             check,
             install,
+            scope,
             json,
-        } => bootstrap_cmd(&root, check, install, json),
+        } => bootstrap_cmd(&root, check, install, scope, json),
         Cmd::Lint(args) => run_task(&root, TaskName::Lint, args),
         Cmd::Test(args) => run_task(&root, TaskName::Test, args),
         Cmd::Build(args) => run_task(&root, TaskName::Build, args),
@@ -206,6 +207,7 @@ fn run(cli: Cli) -> CmdResult {
         }
         Cmd::Logs { id, follow, env } => logs(&env_root(&root, env.as_deref())?, &id, follow),
         Cmd::Ci(args) => ci(&root, args),
+        Cmd::Time(cmd) => time(&root, cmd),
         Cmd::Promote {
             to,
             commit,
@@ -876,11 +878,17 @@ fn catalog_show(root: &Path, id: &str, json: bool) -> CmdResult {
     Ok(())
 }
 
-fn bootstrap_cmd(root: &Path, check: bool, install: bool, json: bool) -> CmdResult {
+fn bootstrap_cmd(
+    root: &Path,
+    check: bool,
+    install: bool,
+    scope: bootstrap::Scope,
+    json: bool,
+) -> CmdResult {
     let (catalog, _) = load(root)?;
     let mut reports = bootstrap::check(&catalog);
     if install {
-        bootstrap::install(&reports).map_err(Failure::Usage)?;
+        bootstrap::install(&reports, scope).map_err(Failure::Usage)?;
         if root.join("package-lock.json").is_file() {
             let status = std::process::Command::new("npm")
                 .arg("ci")
@@ -961,9 +969,12 @@ fn bootstrap_cmd(root: &Path, check: bool, install: bool, json: bool) -> CmdResu
             eprintln!("{env_note}");
         }
     }
-    let missing = reports
-        .iter()
-        .any(|r| matches!(r.status, Status::Missing | Status::TooOld));
+    let missing = reports.iter().any(|r| {
+        matches!(r.status, Status::Missing | Status::TooOld)
+            && bootstrap::TOOLS
+                .iter()
+                .any(|t| t.id == r.tool && scope.includes(t))
+    });
     if missing || (check && stale) {
         Err(Failure::Problems)
     } else {
@@ -1019,6 +1030,7 @@ fn run_task(root: &Path, task: TaskName, args: RunArgs) -> CmdResult {
     };
     let results = runner::execute(&catalog, &graph, &plan, &opts)?;
     let report = runner::write_junit(root, task, &results)?;
+    runner::write_results(root, task, &results)?;
     let failed: Vec<&runner::TaskResult> = results
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
@@ -1080,6 +1092,43 @@ fn run_task(root: &Path, task: TaskName, args: RunArgs) -> CmdResult {
     }
 }
 
+fn time(root: &Path, cmd: portfolio::cli::TimeCmd) -> CmdResult {
+    use portfolio::cli::TimeCmd;
+    use portfolio::stages;
+    match cmd {
+        TimeCmd::Start => Ok(stages::start(root)?),
+        TimeCmd::Run { name, command } => {
+            eprintln!("==> {name}");
+            let status = stages::run(root, &name, &command)?;
+            if status.success() {
+                Ok(())
+            } else {
+                eprintln!(
+                    "stage `{name}` failed ({status}); the table so far: portfolio time report"
+                );
+                std::process::exit(status.code().unwrap_or(1));
+            }
+        }
+        TimeCmd::Report { json } => {
+            let report = stages::report(root);
+            if json {
+                print_json(&report);
+            } else {
+                print!("{}", stages::render(&report));
+                eprintln!(
+                    "stage times: {}",
+                    portfolio::diag::relative(root, &stages::record_path(root)).display()
+                );
+            }
+            if report.ok {
+                Ok(())
+            } else {
+                Err(Failure::Problems)
+            }
+        }
+    }
+}
+
 fn up(root: &Path, ids: &[String], detach: bool) -> CmdResult {
     let (catalog, graph) = load(root)?;
     let specs = supervisor::services(&catalog, &graph, ids)?;
@@ -1100,6 +1149,10 @@ fn up(root: &Path, ids: &[String], detach: bool) -> CmdResult {
     {
         return Err(UpError::AlreadyRunning(state.supervisor_pid).into());
     }
+    supervisor::build(root, &specs).map_err(|e| {
+        eprintln!("{e}");
+        Failure::Problems
+    })?;
     if detach {
         return detach_supervisor(root, ids);
     }
@@ -1449,6 +1502,7 @@ fn ci(root: &Path, args: portfolio::cli::CiArgs) -> CmdResult {
         projects: args.projects,
         progress: !args.json,
         keep_going: args.keep_going,
+        evidence: ci::evidence_wanted(args.evidence),
     };
     let mut records = Vec::new();
     let mut ok = true;

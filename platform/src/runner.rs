@@ -17,6 +17,7 @@ use crate::catalog::{Catalog, Project};
 use crate::diag::Diagnostic;
 use crate::graph::Graph;
 use crate::kinds::TaskName;
+use crate::workspace::{Batch, BatchReport, Workspace};
 
 /// Shell builtins and keywords: not looked up on PATH.
 const BUILTINS: [&str; 16] = [
@@ -54,7 +55,7 @@ pub struct Selection {
     pub only: Option<Vec<usize>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "result", rename_all = "lowercase")]
 pub enum Outcome {
     Passed,
@@ -62,20 +63,27 @@ pub enum Outcome {
     Skipped { reason: String },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TaskResult {
+    /// A project id, or a workspace folder (`platform`, `crates/telemetry`) that is no project.
     pub project: String,
     pub task: TaskName,
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// Wall time; for a project in the workspace run, the sum of its tests' times.
     pub duration_ms: u128,
     pub log: Option<PathBuf>,
+    /// Test counts, for projects whose tests ran in the workspace run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests: Option<crate::workspace::TestCounts>,
 }
 
-/// What will run: `steps` in topological order, each a project index and its command.
+/// What will run: the Rust projects' workspace run (`batch`), then `steps` in topological
+/// order, each a project index and its command.
 #[derive(Debug)]
 pub struct Plan {
     pub task: TaskName,
+    pub batch: Option<Batch>,
     pub steps: Vec<(usize, String)>,
     pub skipped: Vec<TaskResult>,
 }
@@ -107,6 +115,8 @@ pub fn plan(
         }
         chosen = keep;
     }
+    let whole = sel.projects.is_empty() && sel.only.is_none();
+    let mut batched = Vec::new();
     let mut steps = Vec::new();
     let mut skipped = Vec::new();
     let mut missing = Vec::new();
@@ -121,6 +131,7 @@ pub fn plan(
             outcome: Outcome::Skipped { reason },
             duration_ms: 0,
             log: None,
+            tests: None,
         };
         if !p.lifecycle().is_built() {
             if !sel.projects.is_empty() {
@@ -149,13 +160,23 @@ pub fn plan(
             ));
             continue;
         }
-        steps.push((i, t.command));
+        if crate::workspace::batched(p.kind(), task, t.from_kind) {
+            batched.push(i);
+        } else {
+            steps.push((i, t.command));
+        }
     }
     if !missing.is_empty() {
         return Err(PlanError::MissingPrograms(missing));
     }
+    let batch = (!batched.is_empty()).then_some(Batch {
+        task,
+        projects: batched,
+        whole,
+    });
     Ok(Plan {
         task,
+        batch,
         steps,
         skipped,
     })
@@ -242,6 +263,25 @@ pub fn execute(
     let mut results: Vec<Option<TaskResult>> = vec![None; n];
     let mut running: Vec<Running> = Vec::new();
     let mut stopped = false;
+    // The workspace run goes first: it keeps both cores busy on its own.
+    let mut batch_results = Vec::new();
+    let mut batch_failed: Vec<usize> = Vec::new();
+    // After the workspace's tests, its binaries are current: the other tasks use them
+    // (`PORTFOLIO_BIN_DIR`) instead of building a second copy.
+    let mut bin_env: Vec<(String, String)> = Vec::new();
+    if let Some(batch) = &plan.batch {
+        if task == TaskName::Test && std::env::var_os("PORTFOLIO_BIN_DIR").is_none() {
+            let bins = crate::ci::target_dir(root).join("debug");
+            bin_env.push(("PORTFOLIO_BIN_DIR".into(), bins.display().to_string()));
+        }
+        for (i, r) in execute_batch(catalog, batch, opts)? {
+            if !matches!(r.outcome, Outcome::Passed) {
+                stopped |= !opts.keep_going;
+                batch_failed.extend(i);
+            }
+            batch_results.push(r);
+        }
+    }
     let draw = opts.progress && std::io::stderr().is_terminal();
     let multi = MultiProgress::new();
     let overall = draw.then(|| {
@@ -273,14 +313,17 @@ pub fn execute(
                     Some(Outcome::Failed { .. } | Outcome::Skipped { .. })
                 )
             });
-            if let Some(&d) = failed_dep {
+            let failed_dep = failed_dep.map(|&d| plan.steps[d].0).or_else(|| {
+                graph
+                    .with_dependencies(&[*i])
+                    .into_iter()
+                    .find(|j| batch_failed.contains(j))
+            });
+            if let Some(d) = failed_dep {
                 results[s] = Some(skipped(
                     p,
                     task,
-                    format!(
-                        "dependency {} did not pass",
-                        catalog.projects[plan.steps[d].0].id()
-                    ),
+                    format!("dependency {} did not pass", catalog.projects[d].id()),
                 ));
                 continue;
             }
@@ -303,6 +346,7 @@ pub fn execute(
                 .arg(command)
                 .current_dir(root.join(&p.dir))
                 .envs(project_env(root, p))
+                .envs(bin_env.iter().cloned())
                 .stdin(Stdio::null())
                 .stdout(out.try_clone()?)
                 .stderr(out)
@@ -370,6 +414,7 @@ pub fn execute(
                 outcome,
                 duration_ms: duration.as_millis(),
                 log: Some(crate::diag::relative(root, &log_path(root, task, p.id()))),
+                tests: None,
             });
         }
     }
@@ -377,6 +422,7 @@ pub fn execute(
         o.finish_and_clear();
     }
     let mut all = plan.skipped.clone();
+    all.extend(batch_results);
     all.extend(results.into_iter().map(|r| r.expect("every step settled")));
     Ok(all)
 }
@@ -388,7 +434,170 @@ fn skipped(p: &Project, task: TaskName, reason: String) -> TaskResult {
         outcome: Outcome::Skipped { reason },
         duration_ms: 0,
         log: None,
+        tests: None,
     }
+}
+
+/// Runs the plan's workspace run and turns it into one result per batched project (and, for
+/// a whole run, per workspace folder that is no project), plus the test inventory.
+fn execute_batch(
+    catalog: &Catalog,
+    batch: &Batch,
+    opts: &ExecOptions,
+) -> std::io::Result<Vec<(Option<usize>, TaskResult)>> {
+    let root = &catalog.root;
+    let task = batch.task;
+    let ws = Workspace::load(root).map_err(std::io::Error::other)?;
+    let log = log_path(root, task, "workspace");
+    let rel_log = crate::diag::relative(root, &log);
+    let draw = opts.progress && std::io::stderr().is_terminal();
+    let spinner = draw.then(|| {
+        let b = ProgressBar::new_spinner();
+        b.set_style(ProgressStyle::with_template("  {spinner} {msg} {elapsed}").unwrap());
+        b.enable_steady_tick(Duration::from_millis(120));
+        b
+    });
+    let report = crate::workspace::run(catalog, &ws, batch, &log, |line| match &spinner {
+        Some(b) => b.set_message(line.to_string()),
+        None => eprintln!("     {line}   (output: {})", rel_log.display()),
+    })?;
+    if let Some(b) = spinner {
+        b.finish_and_clear();
+    }
+    let mut out = Vec::new();
+    let result = |project: String, outcome: Outcome, ms: u128, tests| TaskResult {
+        project,
+        task,
+        outcome,
+        duration_ms: ms,
+        log: Some(rel_log.clone()),
+        tests,
+    };
+    if task != TaskName::Test {
+        for &i in &batch.projects {
+            let outcome = match &report.exit {
+                None => Outcome::Passed,
+                Some(exit) => Outcome::Failed { exit: exit.clone() },
+            };
+            let r = result(
+                catalog.projects[i].id().to_string(),
+                outcome,
+                report.wall.as_millis(),
+                None,
+            );
+            out.push((Some(i), r));
+        }
+        print_batch_lines(&out, task, report.wall);
+        return Ok(out);
+    }
+    let mut counts = report.by_package();
+    let test_result = |project: String, c: crate::workspace::TestCounts| {
+        let outcome = if c.failed > 0 {
+            Outcome::Failed {
+                exit: format!("{} test(s) failed: {}", c.failed, c.failures.join(", ")),
+            }
+        } else if c.passed + c.skipped == 0 && !report.success {
+            Outcome::Failed {
+                exit: report.exit.clone().unwrap_or_default(),
+            }
+        } else {
+            Outcome::Passed
+        };
+        let ms = (c.test_seconds * 1000.0) as u128;
+        result(project, outcome, ms, Some(c))
+    };
+    for &i in &batch.projects {
+        let p = &catalog.projects[i];
+        let c = counts.remove(p.manifest.package()).unwrap_or_default();
+        out.push((Some(i), test_result(p.id().to_string(), c)));
+    }
+    if batch.whole {
+        let folders = ws.packages(root);
+        let project_packages: Vec<&str> = catalog
+            .projects
+            .iter()
+            .map(|p| p.manifest.package())
+            .collect();
+        for (package, folder) in folders {
+            if project_packages.contains(&package.as_str()) {
+                continue;
+            }
+            let c = counts.remove(&package).unwrap_or_default();
+            out.push((None, test_result(folder.display().to_string(), c)));
+        }
+        if report.success || !report.tests.is_empty() {
+            out.push((
+                None,
+                inventory_result(catalog, &ws, batch, &report, &rel_log),
+            ));
+        }
+    }
+    print_batch_lines(&out, task, report.wall);
+    Ok(out)
+}
+
+/// The check that the whole run executed each listed test exactly once.
+fn inventory_result(
+    catalog: &Catalog,
+    ws: &Workspace,
+    batch: &Batch,
+    report: &BatchReport,
+    log: &Path,
+) -> TaskResult {
+    let started = Instant::now();
+    let outcome = match crate::workspace::list(catalog, ws, batch) {
+        Err(e) => Outcome::Failed { exit: e },
+        Ok(listed) => {
+            let problems = crate::workspace::inventory(&listed, &report.tests);
+            if problems.is_empty() {
+                eprintln!(
+                    "ok   test inventory: {} listed tests, each run once",
+                    listed.len()
+                );
+                Outcome::Passed
+            } else {
+                let shown: Vec<String> = problems
+                    .iter()
+                    .take(20)
+                    .map(|(t, n)| format!("{t} (run {n} times)"))
+                    .collect();
+                Outcome::Failed {
+                    exit: format!(
+                        "{} test(s) not run exactly once: {}",
+                        problems.len(),
+                        shown.join("; ")
+                    ),
+                }
+            }
+        }
+    };
+    TaskResult {
+        project: "test inventory".into(),
+        task: TaskName::Test,
+        outcome,
+        duration_ms: started.elapsed().as_millis(),
+        log: Some(log.to_path_buf()),
+        tests: None,
+    }
+}
+
+fn print_batch_lines(out: &[(Option<usize>, TaskResult)], task: TaskName, wall: Duration) {
+    for (_, r) in out {
+        let mark = match r.outcome {
+            Outcome::Passed => "ok  ",
+            Outcome::Failed { .. } => "FAIL",
+            Outcome::Skipped { .. } => "skip",
+        };
+        let detail = match &r.tests {
+            Some(c) => format!(
+                "{} passed, {} failed, {:.1}s of tests",
+                c.passed, c.failed, c.test_seconds
+            ),
+            None => format!("{:.1}s", r.duration_ms as f64 / 1000.0),
+        };
+        eprintln!("{mark} {} {task} ({detail})", r.project);
+    }
+    eprintln!("     workspace {task} run: {:.1}s wall", wall.as_secs_f64());
 }
 
 /// The last `n` lines of a log file.
@@ -402,6 +611,22 @@ pub fn tail(path: &Path, n: usize) -> String {
     let _ = f.read_to_string(&mut s);
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Writes the results as JSON to `target/portfolio/reports/<task>.json` (read by
+/// `portfolio time report`).
+pub fn write_results(
+    root: &Path,
+    task: TaskName,
+    results: &[TaskResult],
+) -> std::io::Result<PathBuf> {
+    let path = crate::stages::results_path(root, task);
+    fs::create_dir_all(path.parent().expect("reports dir"))?;
+    fs::write(
+        &path,
+        serde_json::to_vec_pretty(results).expect("results serialise"),
+    )?;
+    Ok(path)
 }
 
 /// Writes JUnit XML for the results to `target/portfolio/reports/<task>.xml`.

@@ -33,6 +33,8 @@ use crate::runner::project_env;
 #[derive(Debug, Clone)]
 pub struct ServiceSpec {
     pub id: String,
+    /// The Cargo package to build first, for Rust projects.
+    pub package: Option<String>,
     pub dir: PathBuf,
     pub command: String,
     pub ready: Option<String>,
@@ -56,6 +58,8 @@ pub enum UpError {
         log: String,
         tail: String,
     },
+    #[error("{0}")]
+    Build(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -108,6 +112,10 @@ pub fn services(
             let run = p.task(TaskName::Run)?;
             let mut env = project_env(root, p);
             env.extend(env_file.iter().cloned());
+            env.push((
+                "PORTFOLIO_BIN_DIR".into(),
+                bin_dir(root).display().to_string(),
+            ));
             let urls = p
                 .manifest
                 .provides
@@ -117,6 +125,7 @@ pub fn services(
                 .collect();
             Some(ServiceSpec {
                 id: p.id().to_string(),
+                package: p.kind().is_rust().then(|| p.manifest.package().to_string()),
                 dir: root.join(&p.dir),
                 command: run.command,
                 ready: p
@@ -131,6 +140,45 @@ pub fn services(
             })
         })
         .collect())
+}
+
+/// Where the services' binaries are: `PORTFOLIO_BIN_DIR` when set (a build made earlier, such
+/// as `make test`'s), else the debug folder of the Cargo target directory.
+pub fn bin_dir(root: &Path) -> PathBuf {
+    std::env::var_os("PORTFOLIO_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::ci::target_dir(root).join("debug"))
+}
+
+/// Builds the Rust services of `specs` with one `cargo build` (its progress on this terminal),
+/// unless `PORTFOLIO_BIN_DIR` names binaries built already. Run commands start
+/// `$PORTFOLIO_BIN_DIR/<binary>`, so nothing is compiled while a service starts.
+pub fn build(root: &Path, specs: &[ServiceSpec]) -> Result<(), UpError> {
+    if std::env::var_os("PORTFOLIO_BIN_DIR").is_some() {
+        return Ok(());
+    }
+    let packages: Vec<&str> = specs.iter().filter_map(|s| s.package.as_deref()).collect();
+    if packages.is_empty() {
+        return Ok(());
+    }
+    let mut cmd = Command::new("cargo");
+    cmd.args(["build", "--locked", "--bins"]);
+    for p in &packages {
+        cmd.args(["-p", p]);
+    }
+    eprintln!(
+        "building {} (the first build on a machine takes several minutes)",
+        packages.join(", ")
+    );
+    let status = cmd.current_dir(root).stdin(Stdio::null()).status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(UpError::Build(format!(
+            "`cargo build` of {} failed ({status}); the errors are above",
+            packages.join(", ")
+        )))
+    }
 }
 
 /// `url` with `offset` added to its port (`http://host:8000/x` → `http://host:18000/x`).

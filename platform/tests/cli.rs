@@ -2,13 +2,14 @@
 //! Each test copies its fixture to a temporary folder, so "nothing written" is checkable.
 
 mod common;
-use common::{copy_dir, free_port};
+use common::copy_dir;
+use testkit::free_port;
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn fixture(name: &str) -> tempfile::TempDir {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -466,14 +467,6 @@ fn status(root: &Path) -> serde_json::Value {
     serde_json::from_slice(&portfolio(root, &["status", "--json"]).stdout).unwrap()
 }
 
-fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// Processes whose process group is `pgid` (from /proc).
 fn group_members(pgid: u64) -> Vec<u64> {
     fs::read_dir("/proc")
@@ -539,7 +532,7 @@ fn up_supervises_restarts_and_down_leaves_no_process_behind() {
         .args(["-9", &web_pid.to_string()])
         .status()
         .unwrap();
-    wait_for("restart after kill -9", Duration::from_secs(20), || {
+    testkit::wait_until("restart after kill -9", Duration::from_secs(20), || {
         let s = status(dir.path());
         s["services"][1]["restarts"] == 1 && s["services"][1]["healthy"] == true
     });
@@ -590,7 +583,7 @@ fn up_in_the_foreground_stops_everything_on_ctrl_c() {
         .spawn()
         .unwrap();
     let url = format!("http://127.0.0.1:{port}/");
-    wait_for("services ready", Duration::from_secs(20), || {
+    testkit::wait_until("services ready", Duration::from_secs(20), || {
         status(dir.path())["phase"] == "running"
     });
     let pids: Vec<u64> = status(dir.path())["services"]
@@ -652,7 +645,7 @@ fn a_service_that_cannot_start_fails_up_with_its_log() {
         "log tail shown: {err}"
     );
     // The dependency that did start was stopped again.
-    wait_for("supervisor gone", Duration::from_secs(10), || {
+    testkit::wait_until("supervisor gone", Duration::from_secs(10), || {
         !dir.path().join(".portfolio/run/state.json").exists()
     });
     assert_eq!(status(dir.path())["running"], false);

@@ -10,17 +10,6 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn free_port() -> u16 {
-    // Two consecutive free ports: the service's own and the staging copy's (offset 1).
-    loop {
-        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let p = a.local_addr().unwrap().port();
-        if p < 65000 && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
-            return p;
-        }
-    }
-}
-
 struct Repo {
     dir: tempfile::TempDir,
 }
@@ -36,7 +25,7 @@ impl Repo {
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/delivery"),
             dir.path(),
         );
-        let port = free_port();
+        let port = testkit::free_port_pair();
         for f in ["projects/svc/web/project.toml", "environments/staging.toml"] {
             let p = dir.path().join(f);
             let text = fs::read_to_string(&p)

@@ -5,7 +5,8 @@
 //! missed target, a broken hook and projects that cannot be drilled.
 
 mod common;
-use common::{copy_dir, free_port};
+use common::copy_dir;
+use testkit::free_port;
 
 use std::fs;
 use std::path::{Path, PathBuf};

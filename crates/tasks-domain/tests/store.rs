@@ -25,8 +25,7 @@ async fn stores_with_urls() -> Vec<(String, Store, Option<tempfile::TempDir>, St
         Some(dir),
         url,
     )];
-    if let Ok(base) = std::env::var("TEST_DATABASE_URL") {
-        let url = fresh_pg_database(&base).await;
+    if let Some(url) = testkit::pg::fresh_database("store") {
         out.push((
             "postgres".to_string(),
             Store::connect(&url).await.unwrap(),
@@ -35,19 +34,6 @@ async fn stores_with_urls() -> Vec<(String, Store, Option<tempfile::TempDir>, St
         ));
     }
     out
-}
-
-/// A new, empty database on the server of `base`, so tests never share state.
-async fn fresh_pg_database(base: &str) -> String {
-    use sqlx::Connection;
-    let name = format!("t_{}", Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let (prefix, _) = base.rsplit_once('/').unwrap();
-    format!("{prefix}/{name}")
 }
 
 fn email(s: &str) -> Email {

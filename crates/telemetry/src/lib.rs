@@ -52,8 +52,9 @@ pub struct TelemetryConfig {
 }
 
 impl TelemetryConfig {
-    /// `RUST_LOG` (default `info`), `LOG_FORMAT` (`text` or `json`, default `text`) and
-    /// `OTEL_EXPORTER_OTLP_ENDPOINT` (unset: no trace export).
+    /// `RUST_LOG` (default [`default_filter`]: the service's own INFO, dependencies' warnings),
+    /// `LOG_FORMAT` (`text` or `json`, default `text`) and `OTEL_EXPORTER_OTLP_ENDPOINT`
+    /// (unset: no trace export).
     pub fn from_env(service: &str) -> Result<Self, TelemetryError> {
         let format = match std::env::var("LOG_FORMAT") {
             Ok(v) => v.parse()?,
@@ -62,12 +63,20 @@ impl TelemetryConfig {
         Ok(TelemetryConfig {
             service: service.to_string(),
             format,
-            filter: std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            filter: std::env::var("RUST_LOG").unwrap_or_else(|_| default_filter(service)),
             otlp_endpoint: std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
                 .ok()
                 .filter(|s| !s.is_empty()),
         })
     }
+}
+
+/// The log filter when `RUST_LOG` is unset: INFO from the service's own crate (`task-api` →
+/// `task_api`) and the workspace's shared crates, WARN and above from dependencies (whose INFO
+/// lines, such as a Delta commit's, are per-operation noise to an operator).
+pub fn default_filter(service: &str) -> String {
+    let own = service.replace('-', "_");
+    format!("warn,{own}=info,tasks_domain=info,events=info,telemetry=info,config=info")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -293,6 +302,22 @@ mod tests {
     }
 
     #[test]
+    fn the_default_filter_keeps_the_services_info_and_quiets_dependencies() {
+        let buf = BufferWriter::default();
+        let c = cfg(LogFormat::Text, &default_filter("kafka-data-consumer"));
+        let (sub, _) = subscriber(&c, buf.clone()).unwrap();
+        tracing::subscriber::with_default(sub, || {
+            tracing::info!(target: "kafka_data_consumer::run", "own line");
+            tracing::info!(target: "deltalake_core::kernel", "dependency chatter");
+            tracing::warn!(target: "deltalake_core::kernel", "dependency warning");
+        });
+        let out = buf.contents();
+        assert!(out.contains("own line"), "{out}");
+        assert!(!out.contains("dependency chatter"), "{out}");
+        assert!(out.contains("dependency warning"), "{out}");
+    }
+
+    #[test]
     fn text_logs_respect_the_filter() {
         let buf = BufferWriter::default();
         let (sub, _) = subscriber(&cfg(LogFormat::Text, "warn"), buf.clone()).unwrap();
@@ -355,47 +380,13 @@ mod tests {
         ));
     }
 
-    /// A one-shot HTTP server standing in for a collector: returns what it was sent.
-    #[cfg(feature = "otlp")]
-    fn collector() -> (String, std::sync::mpsc::Receiver<(String, String, Vec<u8>)>) {
-        use std::io::{BufRead, BufReader, Read};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept().unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            let mut headers = String::new();
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap();
-                }
-                headers.push_str(&line);
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            std::io::Write::write_all(&mut stream, b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-                .unwrap();
-            tx.send((request_line, headers, body)).unwrap();
-        });
-        (url, rx)
-    }
-
     #[cfg(feature = "otlp")]
     #[test]
     fn spans_are_exported_over_otlp_http_protobuf() {
-        let (url, received) = collector();
+        let collector = testkit::HttpCapture::start();
         let mut c = cfg(LogFormat::Text, "info");
         c.service = "task-api".into();
-        c.otlp_endpoint = Some(url);
+        c.otlp_endpoint = Some(collector.url.clone());
         let (sub, guard) = subscriber(&c, std::io::sink).unwrap();
         tracing::subscriber::with_default(sub, || {
             let span = tracing::info_span!("checkout_span", order = 42);
@@ -403,20 +394,18 @@ mod tests {
             tracing::info!("inside the span");
         });
         guard.shutdown();
-        let (request_line, headers, body) = received
-            .recv_timeout(std::time::Duration::from_secs(20))
+        let export = collector
+            .next(std::time::Duration::from_secs(20))
             .expect("collector got a request");
-        assert!(
-            request_line.starts_with("POST /v1/traces "),
-            "{request_line}"
+        assert_eq!(
+            (export.method.as_str(), export.path.as_str()),
+            ("POST", "/v1/traces")
         );
-        assert!(
-            headers
-                .to_ascii_lowercase()
-                .contains("content-type: application/x-protobuf"),
-            "{headers}"
+        assert_eq!(
+            export.header("content-type"),
+            Some("application/x-protobuf")
         );
-        let has = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+        let has = |needle: &[u8]| export.body.windows(needle.len()).any(|w| w == needle);
         assert!(
             has(b"checkout_span") && has(b"task-api"),
             "span name and service in the protobuf body"

@@ -18,12 +18,3 @@ pub fn copy_dir(src: &Path, dst: &Path) {
         }
     }
 }
-
-/// A port nothing listens on now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}

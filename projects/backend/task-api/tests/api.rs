@@ -600,16 +600,20 @@ fn caches_of_several_instances_follow_each_others_writes() {
         .status,
         200
     );
-    wait_until(Duration::from_secs(5), || {
-        get(&b_app, &format!("/v1/tasks/{tid}"), &b).body["title"] == "v2"
-    });
+    wait_until(
+        "the edit seen by the member",
+        Duration::from_secs(5),
+        || get(&b_app, &format!("/v1/tasks/{tid}"), &b).body["title"] == "v2",
+    );
     assert_eq!(
         delete(&a_app, &format!("/v1/projects/{p}/members/{b_id}"), &a).status,
         204
     );
-    wait_until(Duration::from_secs(5), || {
-        get(&b_app, &format!("/v1/tasks/{tid}"), &b).status == 404
-    });
+    wait_until(
+        "the removed member locked out",
+        Duration::from_secs(5),
+        || get(&b_app, &format!("/v1/tasks/{tid}"), &b).status == 404,
+    );
 }
 
 #[test]

@@ -202,7 +202,7 @@ fn no_event_is_lost_when_the_api_is_killed_ten_times_during_writes() {
         committed.len()
     );
 
-    wait_until(Duration::from_secs(60), || {
+    wait_until("an empty outbox", Duration::from_secs(60), || {
         call("GET", &app.url("/readyz"), None, None, &[]).body["outbox_backlog"] == 0
     });
     let want: BTreeSet<String> = committed.iter().cloned().collect();

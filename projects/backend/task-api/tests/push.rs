@@ -103,7 +103,7 @@ fn an_open_stream_does_not_block_graceful_shutdown() {
         .status()
         .unwrap();
     let start = std::time::Instant::now();
-    wait_until(Duration::from_secs(10), || {
+    wait_until("the API's exit", Duration::from_secs(10), || {
         app.child.try_wait().unwrap().is_some()
     });
     assert!(start.elapsed() < Duration::from_secs(5), "stopped promptly");

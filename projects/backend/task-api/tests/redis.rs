@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -13,7 +13,7 @@ use serde_json::json;
 
 struct Redis {
     port: u16,
-    child: Child,
+    process: Process,
     _dir: tempfile::TempDir,
 }
 
@@ -21,22 +21,21 @@ impl Redis {
     fn start() -> Redis {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(dir.path())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect(
-                "redis-server is missing: run `portfolio bootstrap --install` (apt redis-server)",
-            );
+            .stdout(Stdio::null());
+        let process = testkit::spawn(cmd).expect(
+            "redis-server is missing: run `portfolio bootstrap --install` (apt redis-server)",
+        );
         let redis = Redis {
             port,
-            child,
+            process,
             _dir: dir,
         };
-        wait_until(Duration::from_secs(10), || {
+        wait_until("redis-server's PONG", Duration::from_secs(10), || {
             redis.cli(&["PING"]).is_some_and(|o| o == "PONG")
         });
         redis
@@ -59,13 +58,6 @@ impl Redis {
 
     fn exists(&self, key: &str) -> bool {
         self.cli(&["EXISTS", key]).as_deref() == Some("1")
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -112,13 +104,17 @@ fn instances_share_the_cache_in_redis_and_survive_its_outage() {
         // read until both entries stay.
         let task_key = format!("{prefix}task:{tid}");
         let role_key = format!("{prefix}role:{p}:{b_id}");
-        wait_until(Duration::from_secs(10), || {
-            for _ in 0..2 {
-                let r = get(&b_app, &format!("/v1/tasks/{tid}"), &b);
-                assert_eq!(r.body["title"], "v1", "{backend}");
-            }
-            redis.exists(&task_key) && redis.exists(&role_key)
-        });
+        wait_until(
+            "reads served from the cache",
+            Duration::from_secs(10),
+            || {
+                for _ in 0..2 {
+                    let r = get(&b_app, &format!("/v1/tasks/{tid}"), &b);
+                    assert_eq!(r.body["title"], "v1", "{backend}");
+                }
+                redis.exists(&task_key) && redis.exists(&role_key)
+            },
+        );
 
         // A write through A drops the entry before it answers: B's next read is fresh, with no
         // wait for B's own event feed.
@@ -147,8 +143,7 @@ fn instances_share_the_cache_in_redis_and_survive_its_outage() {
         );
 
         // Redis goes away: reads and writes go on against the database.
-        let _ = redis.child.kill();
-        let _ = redis.child.wait();
+        redis.process.crash();
         let r = patch(
             &a_app,
             &format!("/v1/tasks/{tid}"),

@@ -1,7 +1,6 @@
 //! The broker binary speaks the Kafka protocol to a real client (librdkafka through rdkafka)
 //! and keeps messages and committed offsets across a restart.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -9,55 +8,6 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message};
-
-struct Broker {
-    child: Child,
-    addr: String,
-}
-
-impl Broker {
-    fn start(data: &std::path::Path, port: u16) -> Broker {
-        let addr = format!("127.0.0.1:{port}");
-        let child = Command::new(env!("CARGO_BIN_EXE_kafka-broker"))
-            .env("KAFKA_BROKER_LISTEN", &addr)
-            .env("PORTFOLIO_DATA_DIR", data)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start broker");
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(&addr).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "broker did not listen on {addr}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Broker { child, addr }
-    }
-
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn consumer(addr: &str, group: &str) -> StreamConsumer {
     ClientConfig::new()
@@ -84,9 +34,7 @@ async fn take(c: &StreamConsumer, n: usize) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn produce_consume_and_survive_a_restart() {
-    let data = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let broker = Broker::start(data.path(), port);
+    let mut broker = testkit::Broker::start();
     let addr = broker.addr.clone();
 
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
@@ -130,8 +78,8 @@ async fn produce_consume_and_survive_a_restart() {
     drop(c);
 
     broker.stop();
-    let broker = Broker::start(data.path(), port);
-    let c = consumer(&broker.addr, "g1");
+    broker.start_again();
+    let c = consumer(&addr, "g1");
     c.subscribe(&["events.test"]).unwrap();
     let rest = take(&c, 10).await;
     let expected: Vec<String> = (10..20).map(|i| format!("event-{i}")).collect();

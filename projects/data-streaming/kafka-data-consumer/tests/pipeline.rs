@@ -6,44 +6,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
-
-fn bin_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_kafka-data-consumer"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Whether `f` turned true within `timeout` (checked every 100 ms).
-fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
-}
-
-fn wait_until(what: &str, timeout: Duration, f: impl FnMut() -> bool) {
-    assert!(eventually(timeout, f), "{what}: not within {timeout:?}");
-}
+use testkit::{Process, S3Server, free_port, wait_until};
 
 /// Runs `cmd` to the end, fails the test with its standard error unless it succeeded, and
 /// returns its standard output.
@@ -58,65 +24,11 @@ fn run_ok(cmd: &mut Command) -> Vec<u8> {
 }
 
 fn binary(name: &str) -> PathBuf {
-    if !bin_dir().join(name).is_file() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "--locked", "-p", name])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building {name}");
-    }
-    bin_dir().join(name)
+    testkit::workspace_binary(name, name)
 }
 
-/// A broker process on its own data folder.
-struct Broker {
-    addr: String,
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl Broker {
-    fn start() -> Broker {
-        let dir = tempfile::tempdir().unwrap();
-        let addr = format!("127.0.0.1:{}", free_port());
-        let child = Broker::spawn(&addr, dir.path());
-        Broker { addr, child, dir }
-    }
-
-    fn spawn(addr: &str, dir: &std::path::Path) -> Child {
-        let child = Command::new(binary("kafka-broker"))
-            .env("KAFKA_BROKER_LISTEN", addr)
-            .env("PORTFOLIO_DATA_DIR", dir)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_until("broker", Duration::from_secs(30), || {
-            std::net::TcpStream::connect(addr).is_ok()
-        });
-        child
-    }
-
-    /// Kills the broker and starts it again on the same data folder and address.
-    fn restart(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        self.child = Broker::spawn(&self.addr, self.dir.path());
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The broker shared by the tests of this process (nextest runs each test in its own).
 fn broker() -> &'static str {
-    static BROKER: OnceLock<Broker> = OnceLock::new();
-    &BROKER.get_or_init(Broker::start).addr
+    testkit::shared_broker()
 }
 
 /// Topics, group and lake of one test.
@@ -156,7 +68,7 @@ impl Case {
 
     /// The same case with its lake in a bucket of the S3 server.
     fn in_bucket(mut self, s3: &S3Server, bucket: &str) -> Case {
-        s3.create_bucket(bucket);
+        create_bucket(s3, bucket);
         self.url = format!("s3://{bucket}/lake");
         self.storage = s3.env();
         self
@@ -182,17 +94,17 @@ impl Case {
         assert_eq!(s["sent"], count, "{s}");
     }
 
-    fn consumer(&self, port: u16) -> Child {
+    fn consumer(&self, port: u16) -> Process {
         self.consumer_with(port, &[])
     }
 
-    fn consumer_with(&self, port: u16, env: &[(&str, &str)]) -> Child {
+    fn consumer_with(&self, port: u16, env: &[(&str, &str)]) -> Process {
         self.consumer_args(port, env, &["--batch-max", "500"])
     }
 
-    fn consumer_args(&self, port: u16, env: &[(&str, &str)], args: &[&str]) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_kafka-data-consumer"))
-            .envs(self.storage.iter().map(|(k, v)| (k, v)))
+    fn consumer_args(&self, port: u16, env: &[(&str, &str)], args: &[&str]) -> Process {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kafka-data-consumer"));
+        cmd.envs(self.storage.iter().map(|(k, v)| (k, v)))
             .envs(env.iter().copied())
             .args([
                 "--topic",
@@ -225,14 +137,13 @@ impl Case {
                     .append(true)
                     .open(self.log())
                     .unwrap(),
-            )
-            .spawn()
-            .unwrap()
+            );
+        testkit::spawn(cmd).unwrap()
     }
 
     /// Like [`wait_until`], failing with the tail of the consumers' log.
     fn wait(&self, what: &str, timeout: Duration, f: impl FnMut() -> bool) {
-        if eventually(timeout, f) {
+        if testkit::eventually(timeout, Duration::from_millis(100), f) {
             return;
         }
         let log = std::fs::read_to_string(self.log()).unwrap_or_default();
@@ -279,113 +190,20 @@ impl Case {
     }
 }
 
-/// A local S3-compatible server (moto's server mode from PyPI, installed by `scripts/moto.sh`).
-struct S3Server {
-    port: u16,
-    child: Child,
+/// Creates `bucket` on the S3 server.
+fn create_bucket(s3: &S3Server, bucket: &str) {
+    ureq::put(&s3.url(bucket)).send_empty().unwrap();
 }
 
-impl S3Server {
-    fn start() -> S3Server {
-        let port = free_port();
-        let child = Command::new("bash")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../scripts/moto.sh"
-            ))
-            .arg(port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // The first run installs moto into a virtualenv.
-        wait_until("the S3 server", Duration::from_secs(300), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        S3Server { port, child }
-    }
-
-    fn env(&self) -> Vec<(String, String)> {
-        [
-            (
-                "AWS_ENDPOINT_URL",
-                format!("http://127.0.0.1:{}", self.port),
-            ),
-            ("AWS_ALLOW_HTTP", "true".into()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_ACCESS_KEY_ID", "test".into()),
-            ("AWS_SECRET_ACCESS_KEY", "test".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
-    }
-
-    fn create_bucket(&self, bucket: &str) {
-        ureq::put(&format!("http://127.0.0.1:{}/{bucket}", self.port))
-            .send_empty()
-            .unwrap();
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A message as read back: payload, headers as a map, partition and offset.
-struct Read {
-    payload: Vec<u8>,
-    headers: BTreeMap<String, String>,
-    at: (i32, i64),
-}
-
-/// Every message of `topic` on `bootstrap`.
-fn read_all(bootstrap: &str, topic: &str, expect: usize) -> Vec<Read> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", format!("reader-{}", free_port()))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .set("fetch.message.max.bytes", "8388608")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let mut out = Vec::new();
-    let end = Instant::now() + Duration::from_secs(120);
-    let mut idle_since = Instant::now();
-    while Instant::now() < end
-        && (out.len() < expect || idle_since.elapsed() < Duration::from_secs(2))
-    {
-        match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => {
-                idle_since = Instant::now();
-                let mut headers = BTreeMap::new();
-                if let Some(h) = m.headers() {
-                    for i in 0..h.count() {
-                        let hd = h.get(i);
-                        headers.insert(
-                            hd.key.to_string(),
-                            String::from_utf8_lossy(hd.value.unwrap_or_default()).into_owned(),
-                        );
-                    }
-                }
-                out.push(Read {
-                    payload: m.payload().unwrap_or_default().to_vec(),
-                    headers,
-                    at: (m.partition(), m.offset()),
-                });
-            }
-            _ => {
-                if out.len() >= expect && idle_since.elapsed() >= Duration::from_secs(2) {
-                    break;
-                }
-            }
-        }
-    }
-    out
+/// Every message of `topic` on `bootstrap` (at least `expect`, and whatever follows within 2 s).
+fn read_all(bootstrap: &str, topic: &str, expect: usize) -> Vec<testkit::kafka::Record> {
+    testkit::kafka::read_all(
+        bootstrap,
+        topic,
+        expect,
+        Duration::from_secs(2),
+        Duration::from_secs(120),
+    )
 }
 
 /// What the producer sent: the valid event ids, the number of faults, and the final state of
@@ -431,7 +249,7 @@ fn expected(case: &Case, n: usize) -> Expected {
             }
             Err(_) => {
                 faults += 1;
-                fault_at.insert(m.at);
+                fault_at.insert((m.partition, m.offset));
             }
         }
     }
@@ -513,7 +331,7 @@ fn valid_events_land_once_faults_are_dead_lettered_and_pii_is_masked() {
 
     let dlq = read_all(broker(), &case.dlq, faults);
     assert_eq!(dlq.len(), faults);
-    for Read {
+    for testkit::kafka::Record {
         payload, headers, ..
     } in &dlq
     {
@@ -607,7 +425,7 @@ fn valid_events_land_once_faults_are_dead_lettered_and_pii_is_masked() {
 /// once, `silver/tasks` matches, and every fault is in the dead-letter topic.
 #[test]
 fn chaos_kill_9_three_times_and_a_broker_restart_lose_and_duplicate_nothing() {
-    let mut broker = Broker::start();
+    let mut broker = testkit::Broker::start();
     let case = Case::on(&broker.addr);
     let n: u64 = 200_000;
     // Large batches, as in production: the lake takes one Delta commit per batch.
@@ -703,67 +521,27 @@ fn chaos_kill_9_three_times_and_a_broker_restart_lose_and_duplicate_nothing() {
 /// With `PUSHGATEWAY_URL` the consumer PUTs its metrics to the gateway's job path.
 #[test]
 fn metrics_are_pushed_to_the_pushgateway() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let gateway = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", gateway.local_addr().unwrap());
+    let gateway = testkit::HttpCapture::start();
     let case = Case::new();
     case.produce("steady", 200, 2000);
     let port = free_port();
     let mut consumer = case.consumer_with(
         port,
         &[
-            ("PUSHGATEWAY_URL", &url),
+            ("PUSHGATEWAY_URL", &gateway.url),
             ("PUSHGATEWAY_INTERVAL_SECS", "1"),
         ],
     );
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in gateway.incoming() {
-            let mut stream = stream.unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            let mut length = 0;
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).unwrap();
-                if h.trim().is_empty() {
-                    break;
-                }
-                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap();
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            stream
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                .unwrap();
-            if tx
-                .send((request_line, String::from_utf8_lossy(&body).into_owned()))
-                .is_err()
-            {
-                return;
-            }
-        }
+    let push = gateway.first(Duration::from_secs(60), |r| {
+        r.text().contains("consumer_events_total")
     });
-    let end = Instant::now() + Duration::from_secs(60);
-    let mut seen = None;
-    while Instant::now() < end {
-        if let Ok((line, body)) = rx.recv_timeout(Duration::from_secs(5))
-            && body.contains("consumer_events_total")
-        {
-            seen = Some((line, body));
-            break;
-        }
-    }
-    consumer.kill().unwrap();
-    consumer.wait().unwrap();
-    let (line, body) = seen.expect("a push with the consumer's counters");
-    assert!(
-        line.starts_with("PUT /metrics/job/kafka-data-consumer "),
-        "{line}"
+    consumer.crash();
+    let push = push.expect("a push with the consumer's counters");
+    assert_eq!(
+        (push.method.as_str(), push.path.as_str()),
+        ("PUT", "/metrics/job/kafka-data-consumer")
     );
+    let body = push.text();
     assert!(body.contains("result=\"valid\""), "{body}");
 }
 
@@ -809,19 +587,18 @@ fn task_api_writes_reach_silver_tasks() {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut task_api = Command::new(binary("task-api"))
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/tasks.db", data.path().display()),
-        )
-        .env("PORTFOLIO_DATA_DIR", data.path())
-        .env("KAFKA_BOOTSTRAP_SERVERS", broker())
-        .env("JWT_SECRET", "test-secret-test-secret-test-secret-42")
-        .env("TASK_API_ADDR", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut cmd = Command::new(binary("task-api"));
+    cmd.env(
+        "DATABASE_URL",
+        format!("sqlite://{}/tasks.db", data.path().display()),
+    )
+    .env("PORTFOLIO_DATA_DIR", data.path())
+    .env("KAFKA_BOOTSTRAP_SERVERS", broker())
+    .env("JWT_SECRET", "test-secret-test-secret-test-secret-42")
+    .env("TASK_API_ADDR", format!("127.0.0.1:{port}"))
+    .env("RUST_LOG", "warn")
+    .stdout(Stdio::null());
+    let mut task_api = testkit::spawn(cmd).unwrap();
     wait_until("the task API", Duration::from_secs(60), || {
         ureq::get(&format!("{base}/readyz")).call().is_ok()
     });

@@ -2,75 +2,15 @@
 //! exact counts and fault shares read back over the Kafka protocol, rate accuracy, reload by
 //! SIGHUP and by the control endpoint, and bad profiles.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
-
-fn bin_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_kafka-data-producer"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("condition not met within {timeout:?}");
-}
-
-/// One broker for the whole test binary, each test on its own topic.
-fn broker() -> &'static str {
-    static BROKER: OnceLock<(String, Child, tempfile::TempDir)> = OnceLock::new();
-    &BROKER
-        .get_or_init(|| {
-            if !bin_dir().join("kafka-broker").is_file() {
-                let status = Command::new(env!("CARGO"))
-                    .args(["build", "-q", "--locked", "-p", "kafka-broker"])
-                    .status()
-                    .unwrap();
-                assert!(status.success(), "building kafka-broker");
-            }
-            let dir = tempfile::tempdir().unwrap();
-            let addr = format!("127.0.0.1:{}", free_port());
-            let child = Command::new(bin_dir().join("kafka-broker"))
-                .env("KAFKA_BROKER_LISTEN", &addr)
-                .env("PORTFOLIO_DATA_DIR", dir.path())
-                .env("RUST_LOG", "error")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            wait_until(Duration::from_secs(30), || {
-                std::net::TcpStream::connect(&addr).is_ok()
-            });
-            (addr, child, dir)
-        })
-        .0
-}
+use testkit::{free_port, wait_until};
 
 fn producer(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kafka-data-producer"));
     c.args(args)
-        .env("KAFKA_BOOTSTRAP_SERVERS", broker())
+        .env("KAFKA_BOOTSTRAP_SERVERS", testkit::shared_broker())
         .env("RUST_LOG", "warn");
     c
 }
@@ -87,23 +27,16 @@ fn summary(out: &Output) -> serde_json::Value {
 
 /// Every message of `topic` (expecting `n`).
 fn consume(topic: &str, n: usize) -> Vec<Vec<u8>> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", broker())
-        .set("group.id", format!("test-{topic}"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .set("fetch.message.max.bytes", "8388608")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let mut out = Vec::new();
-    let end = Instant::now() + Duration::from_secs(60);
-    while out.len() < n && Instant::now() < end {
-        if let Some(m) = consumer.poll(Duration::from_millis(200)) {
-            out.push(m.unwrap().payload().unwrap_or_default().to_vec());
-        }
-    }
-    out
+    testkit::kafka::read_all(
+        testkit::shared_broker(),
+        topic,
+        n,
+        Duration::ZERO,
+        Duration::from_secs(60),
+    )
+    .into_iter()
+    .map(|r| r.payload)
+    .collect()
 }
 
 #[test]
@@ -236,7 +169,7 @@ fn profiles_reload_by_sighup_and_by_the_control_endpoint_without_stopping() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let topic = format!("events.tasks.test-{port}");
-    let child = producer(&[
+    let mut cmd = producer(&[
         "run",
         "--profile",
         file.to_str().unwrap(),
@@ -247,12 +180,10 @@ fn profiles_reload_by_sighup_and_by_the_control_endpoint_without_stopping() {
         "--listen",
         &format!("127.0.0.1:{port}"),
         "--json",
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    wait_until(Duration::from_secs(20), || {
+    ]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = testkit::spawn(cmd).unwrap();
+    wait_until("the producer's health", Duration::from_secs(20), || {
         http("GET", &format!("{base}/healthz"), None).0 == 200
     });
     let name = || {
@@ -291,7 +222,9 @@ fn profiles_reload_by_sighup_and_by_the_control_endpoint_without_stopping() {
             .unwrap()
             .success()
     );
-    wait_until(Duration::from_secs(10), || name() == "hupped");
+    wait_until("the reload by SIGHUP", Duration::from_secs(10), || {
+        name() == "hupped"
+    });
     std::fs::write(&file, "name: [unclosed\n").unwrap();
     assert!(
         Command::new("kill")

@@ -535,38 +535,6 @@ fn copy_keeps_a_replica_that_the_same_password_opens() {
     }
 }
 
-/// A one-request fake Pushgateway: returns the request line and body it got.
-fn fake_gateway() -> (String, std::thread::JoinHandle<(String, String)>) {
-    use std::io::{BufRead as _, Read as _, Write as _};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let handle = std::thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = std::io::BufReader::new(stream);
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        let mut length = 0;
-        loop {
-            let mut h = String::new();
-            reader.read_line(&mut h).unwrap();
-            if h.trim().is_empty() {
-                break;
-            }
-            if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap();
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
-        reader
-            .get_mut()
-            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-            .unwrap();
-        (line.trim().to_string(), String::from_utf8(body).unwrap())
-    });
-    (url, handle)
-}
-
 #[test]
 fn report_summarises_the_runs_and_a_backup_pushes_its_metrics() {
     let work = tempfile::tempdir().unwrap();
@@ -574,7 +542,7 @@ fn report_summarises_the_runs_and_a_backup_pushes_its_metrics() {
     let repo = work.path().join("repo");
     random_files(&src, "f", 3);
     ok(&repo, &["init"]);
-    let (url, gateway) = fake_gateway();
+    let gateway = testkit::HttpCapture::start();
     let backup = |gateway: &str, tag: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_file-backup"))
             .arg("--repo")
@@ -587,12 +555,15 @@ fn report_summarises_the_runs_and_a_backup_pushes_its_metrics() {
         assert!(out.status.success(), "{out:?}");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    backup(&url, "<b>nightly</b>");
-    let (line, body) = gateway.join().unwrap();
+    backup(&gateway.url, "<b>nightly</b>");
+    let push = gateway.expect_one();
+    assert_eq!(push.method, "PUT");
     assert!(
-        line.starts_with("PUT /metrics/job/file-backup/instance/"),
-        "{line}"
+        push.path.starts_with("/metrics/job/file-backup/instance/"),
+        "{}",
+        push.path
     );
+    let body = push.text();
     for want in [
         "backup_files_total{state=\"new\"} 3\n",
         "backup_files_total{state=\"unchanged\"} 0\n",
@@ -1147,41 +1118,15 @@ fn restore_include_selects_paths() {
 
 /// A local S3-compatible server: moto's server mode from PyPI (`scripts/moto.sh`, installed once
 /// into a virtualenv outside the clone).
-struct S3Server {
-    port: u16,
-    child: std::process::Child,
-}
+struct S3Server(testkit::S3Server);
 
 impl S3Server {
     fn start() -> S3Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("bash")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../scripts/moto.sh"
-            ))
-            .arg(port.to_string())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let end = std::time::Instant::now() + std::time::Duration::from_secs(300);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < end,
-                "the S3 server did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
-        S3Server { port, child }
+        S3Server(testkit::S3Server::start())
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}/{path}", self.port)
+        self.0.url(path)
     }
 
     /// `file-backup` with the S3 settings in its environment.
@@ -1190,11 +1135,7 @@ impl S3Server {
             .args(["--repo", repo])
             .args(args)
             .env("FILE_BACKUP_PASSWORD", PASS)
-            .env("AWS_ENDPOINT_URL", self.url(""))
-            .env("AWS_ALLOW_HTTP", "true")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .envs(self.0.env())
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).into_owned()
@@ -1240,13 +1181,6 @@ impl S3Server {
             .skip(1)
             .map(|k| k.split("</Key>").next().unwrap().to_string())
             .collect()
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -1380,10 +1314,7 @@ fn s3_targets_hold_repositories_and_replicas() {
     let out = Command::new(env!("CARGO_BIN_EXE_file-backup"))
         .args(["--repo", repo, "snapshots"])
         .env("FILE_BACKUP_PASSWORD", "wrong")
-        .env("AWS_ENDPOINT_URL", s3.url(""))
-        .env("AWS_ALLOW_HTTP", "true")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .envs(s3.0.env())
         .output()
         .unwrap();
     assert!(

@@ -52,16 +52,17 @@ async function waitFor(
 }
 
 export default async function setup(project: TestProject) {
-  const build = spawnSync(
-    "cargo",
-    ["build", "--locked", "-q", "-p", "task-api"],
-    {
-      cwd: repo,
-      stdio: "inherit",
-    },
-  );
-  if (build.status !== 0) throw new Error("cargo build -p task-api failed");
-  const target = process.env.CARGO_TARGET_DIR ?? join(repo, "target");
+  // PORTFOLIO_BIN_DIR: binaries built already (`portfolio test` after the workspace run).
+  let bins = process.env.PORTFOLIO_BIN_DIR;
+  if (!bins) {
+    const build = spawnSync(
+      "cargo",
+      ["build", "--locked", "-q", "-p", "task-api"],
+      { cwd: repo, stdio: "inherit" },
+    );
+    if (build.status !== 0) throw new Error("cargo build -p task-api failed");
+    bins = join(process.env.CARGO_TARGET_DIR ?? join(repo, "target"), "debug");
+  }
   const data = mkdtempSync(join(tmpdir(), "react-todo-e2e-"));
   const apiPort = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -83,7 +84,7 @@ export default async function setup(project: TestProject) {
     "TASK_API_CONFIG",
   ])
     delete env[k];
-  const api = spawn(join(target, "debug", "task-api"), [], {
+  const api = spawn(join(bins, "task-api"), [], {
     cwd: join(repo, "projects/backend/task-api"),
     env,
     stdio: ["ignore", "inherit", "inherit"],

@@ -2,20 +2,13 @@
 //! malformed (a clear error, never a crash), a DELETE, the metrics and the audit log.
 
 use std::path::Path;
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 struct Server {
-    child: Child,
+    _process: testkit::Process,
     port: u16,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start() -> Server {
@@ -47,33 +40,28 @@ fn start() -> Server {
         .output()
         .expect("openssl (Debian's openssl package) makes the test certificate");
     assert!(status.status.success(), "{status:?}");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_admission-policy"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--env",
-            "prod",
-            "--tls-cert",
-        ])
-        .arg(dir.path().join("cert.pem"))
-        .arg("--tls-key")
-        .arg(dir.path().join("key.pem"))
-        .arg("--audit-log")
-        .arg(dir.path().join("audit.jsonl"))
-        .spawn()
-        .unwrap();
-    let end = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < end, "the webhook did not start");
-        std::thread::sleep(Duration::from_millis(50));
+    let port = testkit::free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_admission-policy"));
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--env",
+        "prod",
+        "--tls-cert",
+    ])
+    .arg(dir.path().join("cert.pem"))
+    .arg("--tls-key")
+    .arg(dir.path().join("key.pem"))
+    .arg("--audit-log")
+    .arg(dir.path().join("audit.jsonl"));
+    let process = testkit::spawn(cmd).unwrap();
+    testkit::wait_for_tcp(&format!("127.0.0.1:{port}"), Duration::from_secs(30));
+    Server {
+        _process: process,
+        port,
+        dir,
     }
-    Server { child, port, dir }
 }
 
 fn agent(dir: &Path) -> ureq::Agent {

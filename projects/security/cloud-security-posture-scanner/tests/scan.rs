@@ -477,43 +477,23 @@ fn baselines_hide_known_findings_until_they_expire() {
 
 #[test]
 fn metrics_go_to_the_pushgateway() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let gateway = std::thread::spawn(move || {
-        use std::io::{BufRead, BufReader, Read, Write};
-        let (mut s, _) = listener.accept().unwrap();
-        let mut r = BufReader::new(s.try_clone().unwrap());
-        let mut head = String::new();
-        let mut len = 0;
-        loop {
-            let mut l = String::new();
-            r.read_line(&mut l).unwrap();
-            if l.to_ascii_lowercase().starts_with("content-length:") {
-                len = l[15..].trim().parse().unwrap();
-            }
-            if l == "\r\n" {
-                break;
-            }
-            head += &l;
-        }
-        let mut body = vec![0; len];
-        r.read_exact(&mut body).unwrap();
-        s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-            .unwrap();
-        (head, String::from_utf8(body).unwrap())
-    });
+    let gateway = testkit::HttpCapture::start();
     let f = here()
         .join("tests/fixtures/AWS-SG-001/fail")
         .display()
         .to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_posture"))
         .args(["scan", &f, "--json"])
-        .env("PUSHGATEWAY_URL", format!("http://127.0.0.1:{port}"))
+        .env("PUSHGATEWAY_URL", &gateway.url)
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let (head, body) = gateway.join().unwrap();
-    assert!(head.starts_with("PUT /metrics/job/posture "), "{head}");
+    let push = gateway.expect_one();
+    assert_eq!(
+        (push.method.as_str(), push.path.as_str()),
+        ("PUT", "/metrics/job/posture")
+    );
+    let body = push.text();
     assert!(
         body.contains("findings_total{severity=\"critical\"} 1")
             && body.contains("critical_findings 1"),

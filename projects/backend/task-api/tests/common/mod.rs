@@ -3,20 +3,12 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+pub use testkit::{Process, free_port, wait_until};
 
 use serde_json::{Value, json};
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The databases to run against: SQLite always, PostgreSQL when the Makefile provides one.
 pub fn backends() -> Vec<&'static str> {
@@ -27,76 +19,14 @@ pub fn backends() -> Vec<&'static str> {
     b
 }
 
-fn fresh_pg_database() -> String {
-    let base = std::env::var("TEST_DATABASE_URL").unwrap();
-    let name = format!("api_{}", uuid::Uuid::new_v4().simple());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    });
-    format!("{}/{name}", base.rsplit_once('/').unwrap().0)
-}
-
-fn bin_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_task-api"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// One broker per test binary, built if needed, on a random port.
+/// One broker per test binary, on a random port.
 pub fn broker() -> &'static str {
-    static BROKER: OnceLock<(String, Child, tempfile::TempDir)> = OnceLock::new();
-    &BROKER
-        .get_or_init(|| {
-            // Workspace test runs build it already; a lone `cargo test -p task-api` builds it here.
-            if !bin_dir().join("kafka-broker").is_file() {
-                let status = Command::new(env!("CARGO"))
-                    .args(["build", "-q", "--locked", "-p", "kafka-broker"])
-                    .status()
-                    .unwrap();
-                assert!(status.success(), "building kafka-broker");
-            }
-            let dir = tempfile::tempdir().unwrap();
-            let addr = format!("127.0.0.1:{}", free_port());
-            let child = Command::new(bin_dir().join("kafka-broker"))
-                .env("KAFKA_BROKER_LISTEN", &addr)
-                .env("PORTFOLIO_DATA_DIR", dir.path())
-                .env("RUST_LOG", "error")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            wait_until(Duration::from_secs(30), || {
-                std::net::TcpStream::connect(&addr).is_ok()
-            });
-            (addr, child, dir)
-        })
-        .0
-}
-
-pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < timeout,
-            "condition not met within {timeout:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    testkit::shared_broker()
 }
 
 pub struct App {
     pub base: String,
-    pub child: Child,
+    pub child: Process,
     pub data: tempfile::TempDir,
     pub backend: &'static str,
     pub database_url: String,
@@ -122,7 +52,7 @@ impl App {
         let database_url = match (opts.database_url, backend) {
             (Some(url), _) => url,
             (None, "sqlite") => format!("sqlite://{}/tasks.db", data.path().display()),
-            (None, _) => fresh_pg_database(),
+            (None, _) => testkit::pg::fresh_database("api").expect("TEST_DATABASE_URL is set"),
         };
         let mut env: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), database_url.clone()),
@@ -156,8 +86,7 @@ impl App {
 
     /// Kills the process with SIGKILL and starts it again on the same database and port.
     pub fn crash_and_restart(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.crash();
         self.child = start(&self.env, self.port);
     }
 
@@ -166,28 +95,20 @@ impl App {
     }
 }
 
-fn start(env: &[(String, String)], port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_task-api"))
-        .envs(env.iter().map(|(k, v)| (k, v)))
+fn start(env: &[(String, String)], port: u16) -> Process {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_task-api"));
+    cmd.envs(env.iter().map(|(k, v)| (k, v)))
         .env("TASK_API_ADDR", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stdout(Stdio::null());
+    let child = testkit::spawn(cmd).unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    wait_until(Duration::from_secs(30), || {
+    wait_until("the task API's readiness", Duration::from_secs(30), || {
         http()
             .get(&format!("{base}/readyz"))
             .call()
             .is_ok_and(|r| r.status() == 200)
     });
     child
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// An agent that returns 4xx/5xx as responses, not errors.

@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 n=300
 messages() { bash "$here/count.sh" | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])'; }
 before=$(messages)
-cargo run -q --locked -p kafka-data-producer -- run --profile steady \
+"${PORTFOLIO_BIN_DIR:?the drill sets it}/kafka-data-producer" run --profile steady \
   --count "$n" --rate 1000 --listen off >/dev/null
 now=$(messages)
 if [ "$now" -lt $((before + n)) ]; then

@@ -5,7 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 n=300
 before=$(bash "$here/count.sh" | python3 -c 'import json,sys; print(json.load(sys.stdin)["bronze_events"])')
-cargo run -q --locked -p kafka-data-producer -- run --profile steady \
+"${PORTFOLIO_BIN_DIR:?the drill sets it}/kafka-data-producer" run --profile steady \
   --count "$n" --rate 1000 --listen off >/dev/null
 for _ in $(seq 90); do
   now=$(bash "$here/count.sh" | python3 -c 'import json,sys; print(json.load(sys.stdin)["bronze_events"])')
