@@ -181,58 +181,33 @@ impl Batch {
             .iter()
             .filter(|f| self.selects(catalog, &f.package));
         let words = |s: &[&str]| s.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        let features = |f: &FeatureSet| words(&["-p", &f.package, "--features", &f.features]);
         let mut out = Vec::new();
         match self.task {
             TaskName::Lint => {
-                let mut c = words(&["cargo", "clippy", "--locked", "-q"]);
-                c.extend(sel);
-                c.extend(words(&["--all-targets", "--", "-D", "warnings"]));
-                out.push(c);
+                let clippy = words(&["cargo", "clippy", "--locked", "-q"]);
+                let deny = words(&["--all-targets", "--", "-D", "warnings"]);
+                out.push([clippy.clone(), sel, deny.clone()].concat());
                 for f in extras {
-                    out.push(words(&[
-                        "cargo",
-                        "clippy",
-                        "--locked",
-                        "-q",
-                        "-p",
-                        &f.package,
-                        "--features",
-                        &f.features,
-                        "--all-targets",
-                        "--",
-                        "-D",
-                        "warnings",
-                    ]));
+                    out.push([clippy.clone(), features(f), deny.clone()].concat());
                 }
             }
             _ => {
-                let mut c = words(&[
-                    "cargo",
-                    "nextest",
-                    "run",
-                    "--locked",
-                    "--profile",
-                    PROFILE,
-                    "--no-fail-fast",
-                ]);
-                c.extend(sel);
-                out.push(c);
-                for f in extras {
-                    out.push(words(&[
+                let nextest = |profile: &str| {
+                    words(&[
                         "cargo",
                         "nextest",
                         "run",
                         "--locked",
                         "--profile",
-                        EXTRA_PROFILE,
+                        profile,
                         "--no-fail-fast",
-                        "-p",
-                        &f.package,
-                        "--features",
-                        &f.features,
-                        "-E",
-                        &f.tests,
-                    ]));
+                    ])
+                };
+                out.push([nextest(PROFILE), sel].concat());
+                for f in extras {
+                    let filter = words(&["-E", &f.tests]);
+                    out.push([nextest(EXTRA_PROFILE), features(f), filter].concat());
                 }
             }
         }

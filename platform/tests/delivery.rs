@@ -78,16 +78,26 @@ impl Repo {
     }
 
     /// `portfolio ARGS` as `actor` at time `now`.
+    /// Runs `portfolio` as the pipeline does (`CI` set: stage runs are audit evidence).
     fn run(&self, actor: &str, now: &str, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_portfolio"))
-            .arg("--root")
+        self.run_in(actor, now, args, Some("true"))
+    }
+
+    /// Runs `portfolio` with `CI` set to `ci`, or unset.
+    fn run_in(&self, actor: &str, now: &str, args: &[&str], ci: Option<&str>) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_portfolio"));
+        cmd.arg("--root")
             .arg(self.path())
             .args(args)
             .env_remove("PORTFOLIO_ROOT")
+            .env_remove("PORTFOLIO_EVIDENCE")
             .env("PORTFOLIO_ACTOR", actor)
-            .env("PORTFOLIO_NOW", now)
-            .output()
-            .unwrap()
+            .env("PORTFOLIO_NOW", now);
+        match ci {
+            Some(v) => cmd.env("CI", v),
+            None => cmd.env_remove("CI"),
+        };
+        cmd.output().unwrap()
     }
 
     fn ok(&self, actor: &str, args: &[&str]) -> String {
@@ -739,4 +749,30 @@ fn helm_target_renders_releases_and_needs_digests_and_a_cluster() {
     repo.commit_all("chore(web): deploy for real (#3)", ALICE);
     let real_deploy = fails();
     assert!(real_deploy.contains("cluster unreachable"), "{real_deploy}");
+}
+
+/// A stage run on a laptop is no audit evidence (nothing under `audits/`), unless asked for
+/// with `--evidence`; in a pipeline (`CI` set) it is.
+#[test]
+fn ci_stages_are_evidence_only_in_a_pipeline_or_when_asked() {
+    let repo = Repo::new();
+    let evidence = || {
+        fs::read_dir(repo.path().join("audits/2026/CC8.1"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    for ci in [None, Some(""), Some("false")] {
+        let out = repo.run_in(ALICE, IN_WINDOW, &["ci", "lint"], ci);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    assert_eq!(evidence(), 0, "local runs leave nothing under audits/");
+    let out = repo.run_in(ALICE, IN_WINDOW, &["ci", "lint", "--evidence"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(evidence(), 1, "--evidence records the run");
+    repo.ok(ALICE, &["ci", "lint"]);
+    assert_eq!(evidence(), 2, "a pipeline run (CI=true) records it");
 }

@@ -17,6 +17,7 @@ use deltalake::arrow::array::{
 use deltalake::arrow::datatypes::{DataType as ArrowType, Field, Schema, TimeUnit};
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::kernel::{DataType, PrimitiveType, StructField, Transaction};
+use deltalake::operations::create::CreateBuilder;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use deltalake::{DeltaTable, DeltaTableError};
 use url::Url;
@@ -189,23 +190,43 @@ pub fn register_object_storage() {
     });
 }
 
-/// Opens `bronze/task_events` under `lake`, creating it on first use.
-pub async fn open_bronze(lake: &str) -> anyhow::Result<DeltaTable> {
-    let url = table_url(lake, "bronze/task_events")?;
-    let table = DeltaTable::try_from_url(url.clone())
+/// Opens the table `name` under `lake`, creating it with `create` on first use. Whether it
+/// exists is asked first: loading a missing table makes the Delta kernel log an ERROR ("No
+/// files in log segment") that is no error on a first start.
+pub async fn open_or_create(
+    lake: &str,
+    name: &str,
+    create: impl FnOnce(CreateBuilder) -> CreateBuilder,
+) -> anyhow::Result<DeltaTable> {
+    let url = table_url(lake, name)?;
+    let mut table = deltalake::DeltaTableBuilder::from_url(url.clone())
+        .and_then(|b| b.build())
+        .map_err(|e| anyhow::anyhow!("opening {url}: {e}"))?;
+    let exists = table
+        .verify_deltatable_existence()
         .await
         .map_err(|e| anyhow::anyhow!("opening {url}: {e}"))?;
-    if table.version().is_some() {
+    if exists {
+        table
+            .load()
+            .await
+            .map_err(|e| anyhow::anyhow!("opening {url}: {e}"))?;
         return Ok(table);
     }
-    table
-        .create()
-        .with_table_name("task_events")
-        .with_comment("Every valid events.tasks event as received (PII masked), by event date")
-        .with_columns(delta_columns())
-        .with_partition_columns(["date"])
+    create(table.create())
         .await
         .map_err(|e| anyhow::anyhow!("creating {url}: {e}"))
+}
+
+/// Opens `bronze/task_events` under `lake`, creating it on first use.
+pub async fn open_bronze(lake: &str) -> anyhow::Result<DeltaTable> {
+    open_or_create(lake, "bronze/task_events", |c| {
+        c.with_table_name("task_events")
+            .with_comment("Every valid events.tasks event as received (PII masked), by event date")
+            .with_columns(delta_columns())
+            .with_partition_columns(["date"])
+    })
+    .await
 }
 
 /// The application-transaction id of one Kafka partition.

@@ -23,7 +23,7 @@ use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use events::{Event, EventData, TaskSnapshot};
 use futures_util::TryStreamExt;
 
-use crate::lake::{read_columns, table_url};
+use crate::lake::read_columns;
 
 /// Tasks by id, with the event that last changed each.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -109,20 +109,12 @@ fn delta_columns() -> Vec<StructField> {
 }
 
 pub async fn open_silver(lake: &str) -> anyhow::Result<DeltaTable> {
-    let url = table_url(lake, "silver/tasks")?;
-    let table = DeltaTable::try_from_url(url.clone())
-        .await
-        .map_err(|e| anyhow::anyhow!("opening {url}: {e}"))?;
-    if table.version().is_some() {
-        return Ok(table);
-    }
-    table
-        .create()
-        .with_table_name("tasks")
-        .with_comment("The current state of every task, from bronze/task_events")
-        .with_columns(delta_columns())
-        .await
-        .map_err(|e| anyhow::anyhow!("creating {url}: {e}"))
+    crate::lake::open_or_create(lake, "silver/tasks", |c| {
+        c.with_table_name("tasks")
+            .with_comment("The current state of every task, from bronze/task_events")
+            .with_columns(delta_columns())
+    })
+    .await
 }
 
 fn enum_str<T: serde::Serialize>(v: &T) -> String {
