@@ -1027,3 +1027,90 @@ fn dr_matrix_is_generated_from_the_manifests_and_checked_for_drift() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("is out of date"), "{}", stdout(&out));
 }
+
+/// `portfolio test` on a fixture with a Cargo workspace: the Rust project's tests run in one
+/// nextest run with the workspace's other crates and the extra feature set, results come back
+/// per project (and per crate folder), each listed test runs once, and a failure names the test
+/// and skips the dependent project.
+#[test]
+fn rust_tests_run_once_over_the_workspace_with_results_per_project() {
+    let dir = fixture("rust-workspace");
+    let root = dir.path();
+    let run = |args: &[&str], fail: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_portfolio"));
+        cmd.arg("--root").arg(root).args(args);
+        cmd.env_remove("PORTFOLIO_ROOT")
+            .env_remove("PORTFOLIO_BIN_DIR");
+        if fail {
+            cmd.env("FIXTURE_FAIL", "1");
+        } else {
+            cmd.env_remove("FIXTURE_FAIL");
+        }
+        cmd.output().expect("run portfolio")
+    };
+    let results = |out: &Output| -> Vec<serde_json::Value> {
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
+    };
+    let find = |rs: &[serde_json::Value], project: &str| -> serde_json::Value {
+        rs.iter()
+            .find(|r| r["project"] == project)
+            .unwrap_or_else(|| panic!("no row for {project} in {rs:?}"))
+            .clone()
+    };
+
+    let out = run(&["test", "--json"], false);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rs = results(&out);
+    let calc = find(&rs, "core/calc");
+    assert_eq!(calc["result"], "passed");
+    assert_eq!(calc["tests"]["passed"], 2, "{calc}");
+    let util = find(&rs, "crates/util");
+    assert_eq!(
+        util["tests"]["passed"], 2,
+        "plain, and extra_only from the feature run: {util}"
+    );
+    assert_eq!(find(&rs, "test inventory")["result"], "passed");
+    let report = find(&rs, "core/report");
+    assert_eq!(report["result"], "passed");
+    let log = fs::read_to_string(root.join(report["log"].as_str().unwrap())).unwrap();
+    assert!(
+        log.contains("report sees /") && log.contains("/debug"),
+        "the later task is pointed at the build's binaries: {log}"
+    );
+    let cargo_log = fs::read_to_string(root.join(calc["log"].as_str().unwrap())).unwrap();
+    assert_eq!(
+        cargo_log.matches("$ cargo nextest run").count(),
+        2,
+        "one workspace run and one feature-set run: {cargo_log}"
+    );
+
+    let out = run(&["test", "--json", "--keep-going"], true);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let rs = results(&out);
+    let calc = find(&rs, "core/calc");
+    assert_eq!(calc["result"], "failed");
+    assert!(
+        calc["exit"]
+            .as_str()
+            .unwrap()
+            .contains("calc tests::fails_on_request"),
+        "{calc}"
+    );
+    assert_eq!(find(&rs, "core/report")["result"], "skipped");
+    assert_eq!(
+        find(&rs, "test inventory")["result"],
+        "passed",
+        "a failed test still ran once"
+    );
+
+    // One project: its package only, no inventory and no other crate.
+    let out = run(&["test", "--json", "-p", "core/calc"], false);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rs = results(&out);
+    assert_eq!(find(&rs, "core/calc")["tests"]["passed"], 2);
+    assert!(
+        rs.iter()
+            .all(|r| r["project"] != "crates/util" && r["project"] != "test inventory"),
+        "{rs:?}"
+    );
+}
