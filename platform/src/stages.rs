@@ -134,6 +134,13 @@ pub fn report(root: &Path) -> Report {
     }
 }
 
+/// Whether the row is a project of the workspace's one cargo run (its time is that run's).
+fn shared_run(r: &TaskResult) -> bool {
+    r.log
+        .as_ref()
+        .is_some_and(|l| l.file_name().is_some_and(|n| n == "workspace.log"))
+}
+
 fn clock(seconds: f64) -> String {
     let s = seconds.round() as u64;
     if s >= 60 {
@@ -157,6 +164,9 @@ pub fn render(report: &Report) -> String {
             let (result, detail) = match (&p.outcome, &p.tests) {
                 (Outcome::Passed, Some(c)) => {
                     ("ok", format!("{} tests (summed test time)", c.passed))
+                }
+                (Outcome::Passed, None) if shared_run(p) => {
+                    ("ok", "one cargo run for the Rust projects".into())
                 }
                 (Outcome::Passed, None) => ("ok", String::new()),
                 (Outcome::Failed { .. }, _) => ("FAILED", String::new()),
