@@ -56,7 +56,7 @@ test-stages:
 	@# The security stage (cargo-deny, SBOMs); evidence is for real pipeline runs, not this one.
 	$(STAGE) security -- env PORTFOLIO_EVIDENCE=0 $(PORTFOLIO) ci security
 	@# Compiles every test binary once; the stages below reuse this build's binaries.
-	$(STAGE) build -- $(CARGO) nextest run --locked --profile portfolio --no-fail-fast --workspace --no-run
+	$(STAGE) build -- $(CARGO) nextest run --locked --profile portfolio --workspace --no-run
 	$(STAGE) test -- scripts/with-postgres.sh $(PORTFOLIO) test -j $(JOBS)
 	$(STAGE) fuzzing -- env PORTFOLIO_BIN_DIR=$(BIN_DIR) bash scripts/schemathesis.sh
 	@# Real DR drills in a sandbox (drill.toml's ports); evidence is for real drills.
