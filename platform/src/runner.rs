@@ -545,15 +545,17 @@ fn inventory_result(
     log: &Path,
 ) -> TaskResult {
     let started = Instant::now();
+    let mut counts = crate::workspace::TestCounts::default();
     let outcome = match crate::workspace::list(catalog, ws, batch) {
         Err(e) => Outcome::Failed { exit: e },
         Ok(listed) => {
             let problems = crate::workspace::inventory(&listed, &report.tests);
+            counts.passed = listed
+                .iter()
+                .filter(|t| !problems.iter().any(|(p, _)| p == *t))
+                .count();
+            counts.failed = problems.len();
             if problems.is_empty() {
-                eprintln!(
-                    "ok   test inventory: {} listed tests, each run once",
-                    listed.len()
-                );
                 Outcome::Passed
             } else {
                 let shown: Vec<String> = problems
@@ -561,6 +563,7 @@ fn inventory_result(
                     .take(20)
                     .map(|(t, n)| format!("{t} (run {n} times)"))
                     .collect();
+                counts.failures = shown.clone();
                 Outcome::Failed {
                     exit: format!(
                         "{} test(s) not run exactly once: {}",
@@ -572,14 +575,17 @@ fn inventory_result(
         }
     };
     TaskResult {
-        project: "test inventory".into(),
+        project: INVENTORY.into(),
         task: TaskName::Test,
         outcome,
         duration_ms: started.elapsed().as_millis(),
         log: Some(log.to_path_buf()),
-        tests: None,
+        tests: Some(counts),
     }
 }
+
+/// The row of the test inventory in `portfolio test`'s results.
+pub const INVENTORY: &str = "test inventory";
 
 fn print_batch_lines(out: &[(Option<usize>, TaskResult)], task: TaskName, wall: Duration) {
     for (_, r) in out {
@@ -589,6 +595,10 @@ fn print_batch_lines(out: &[(Option<usize>, TaskResult)], task: TaskName, wall: 
             Outcome::Skipped { .. } => "skip",
         };
         let detail = match &r.tests {
+            Some(c) if r.project == INVENTORY => format!(
+                "{} listed tests run exactly once, {} not",
+                c.passed, c.failed
+            ),
             Some(c) => format!(
                 "{} passed, {} failed, {:.1}s of tests",
                 c.passed, c.failed, c.test_seconds
