@@ -40,7 +40,13 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    let cfg = telemetry::TelemetryConfig::from_env("kafka-broker")?;
+    let mut cfg = telemetry::TelemetryConfig::from_env("kafka-broker")?;
+    if std::env::var_os("RUST_LOG").is_none() {
+        // tansu's SQLite storage logs every refused request at ERROR, such as a client's
+        // create-topic of a topic that exists (answered with TOPIC_ALREADY_EXISTS, which
+        // clients expect): per-request noise, not a broker fault. RUST_LOG overrides.
+        cfg.filter.push_str(",tansu_storage::lite=off");
+    }
     let _telemetry = telemetry::init(&cfg)?;
 
     std::fs::create_dir_all(&args.data_dir)
