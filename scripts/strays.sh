@@ -12,18 +12,18 @@ names='^(kafka-broker|postgres|redis-server|task-api|kafka-data-(prod|cons)|admi
 
 # Lines "PID COMMAND ARGS" of the processes that count, this script's own family left out.
 candidates() {
-  local self=$$ pid comm exe args
-  for d in /proc/[0-9]*; do
-    pid=${d#/proc/}
+  local self=$$ pid comm args
+  {
+    ps -eo pid=,comm= | awk -v re="$names" '$2 ~ re { print $1 }'
+    find /proc/[0-9]*/exe -maxdepth 0 -lname "$target/*" 2>/dev/null | cut -d/ -f3
+    grep -l moto_server /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3
+  } | sort -un | while read -r pid; do
     [ "$pid" = "$self" ] && continue
-    comm=$(cat "$d/comm" 2>/dev/null) || continue
-    exe=$(readlink "$d/exe" 2>/dev/null || true)
-    args=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null || true)
-    [ -z "$args" ] && continue # kernel threads, zombies
-    if [[ $comm =~ $names ]] || [[ $args == *moto_server* ]] ||
-      { [[ $exe == "$target"/* ]] && [[ $comm != portfolio ]]; }; then
-      echo "$pid $comm ${args:0:160}"
-    fi
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
+    [ "$comm" = portfolio ] && continue
+    args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+    [ -z "$args" ] && continue # zombies
+    echo "$pid $comm ${args:0:160}"
   done
 }
 
@@ -35,13 +35,13 @@ case ${1:-} in
     ;;
   after)
     touch "$state"
-    # Give processes killed a moment ago time to be reaped.
-    for _ in $(seq 50); do
+    # Give processes killed a moment ago (a few seconds) time to be reaped.
+    for _ in $(seq 10); do
       left=$(candidates | while read -r pid rest; do
         grep -q "^$pid " "$state" || echo "$pid $rest"
       done)
       [ -z "$left" ] && break
-      sleep 0.2
+      sleep 0.3
     done
     if [ -n "$left" ]; then
       echo "strays: processes started by the tests are still running:" >&2
