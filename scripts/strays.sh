@@ -15,8 +15,9 @@ candidates() {
   local self=$$ pid comm args
   {
     ps -eo pid=,comm= | awk -v re="$names" '$2 ~ re { print $1 }'
-    find /proc/[0-9]*/exe -maxdepth 0 -lname "$target/*" 2>/dev/null | cut -d/ -f3
-    grep -l moto_server /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3
+    # Either finds nothing at times (no match, processes gone meanwhile): not an error.
+    find /proc/[0-9]*/exe -maxdepth 0 -lname "$target/*" 2>/dev/null | cut -d/ -f3 || true
+    grep -l moto_server /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 || true
   } | sort -un | while read -r pid; do
     [ "$pid" = "$self" ] && continue
     comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
