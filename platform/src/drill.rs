@@ -404,25 +404,17 @@ fn nothing_missing(before: &serde_json::Value, after: &serde_json::Value) -> boo
 fn prebuild(catalog: &Catalog) -> Result<PathBuf, DrillError> {
     let root = &catalog.root;
     let (graph, _) = crate::graph::Graph::build(catalog);
-    let mut specs = crate::supervisor::services(catalog, &graph, &[])
+    let specs = crate::supervisor::services(catalog, &graph, &[])
         .map_err(|e| DrillError::Usage(e.to_string()))?;
-    if let Some(p) = catalog
+    let mut packages = crate::supervisor::packages(&specs);
+    if catalog
         .projects
         .iter()
-        .find(|p| p.manifest.package() == "file-backup")
+        .any(|p| p.manifest.package() == "file-backup")
     {
-        specs.push(crate::supervisor::ServiceSpec {
-            id: p.id().to_string(),
-            package: Some("file-backup".into()),
-            dir: root.join(&p.dir),
-            command: String::new(),
-            ready: None,
-            ready_timeout: Duration::ZERO,
-            env: Vec::new(),
-            urls: Vec::new(),
-        });
+        packages.push("file-backup");
     }
-    crate::supervisor::build(root, &specs).map_err(|e| DrillError::Usage(e.to_string()))?;
+    crate::supervisor::build(root, &packages).map_err(|e| DrillError::Usage(e.to_string()))?;
     Ok(crate::supervisor::bin_dir(root))
 }
 

@@ -1149,7 +1149,7 @@ fn up(root: &Path, ids: &[String], detach: bool) -> CmdResult {
     {
         return Err(UpError::AlreadyRunning(state.supervisor_pid).into());
     }
-    supervisor::build(root, &specs).map_err(|e| {
+    supervisor::build(root, &supervisor::packages(&specs)).map_err(|e| {
         eprintln!("{e}");
         Failure::Problems
     })?;

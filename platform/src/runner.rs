@@ -270,8 +270,8 @@ pub fn execute(
     // (`PORTFOLIO_BIN_DIR`) instead of building a second copy.
     let mut bin_env: Vec<(String, String)> = Vec::new();
     if let Some(batch) = &plan.batch {
-        if task == TaskName::Test && std::env::var_os("PORTFOLIO_BIN_DIR").is_none() {
-            let bins = crate::ci::target_dir(root).join("debug");
+        if task == TaskName::Test {
+            let bins = crate::supervisor::bin_dir(root);
             bin_env.push(("PORTFOLIO_BIN_DIR".into(), bins.display().to_string()));
         }
         for (i, r) in execute_batch(catalog, batch, opts)? {

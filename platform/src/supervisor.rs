@@ -150,20 +150,24 @@ pub fn bin_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| crate::ci::target_dir(root).join("debug"))
 }
 
-/// Builds the Rust services of `specs` with one `cargo build` (its progress on this terminal),
-/// unless `PORTFOLIO_BIN_DIR` names binaries built already. Run commands start
+/// The Cargo packages of the Rust services among `specs`.
+pub fn packages(specs: &[ServiceSpec]) -> Vec<&str> {
+    specs.iter().filter_map(|s| s.package.as_deref()).collect()
+}
+
+/// Builds `packages`' binaries with one `cargo build` (its progress on this terminal), unless
+/// `PORTFOLIO_BIN_DIR` names binaries built already. Run commands start
 /// `$PORTFOLIO_BIN_DIR/<binary>`, so nothing is compiled while a service starts.
-pub fn build(root: &Path, specs: &[ServiceSpec]) -> Result<(), UpError> {
+pub fn build(root: &Path, packages: &[&str]) -> Result<(), UpError> {
     if std::env::var_os("PORTFOLIO_BIN_DIR").is_some() {
         return Ok(());
     }
-    let packages: Vec<&str> = specs.iter().filter_map(|s| s.package.as_deref()).collect();
     if packages.is_empty() {
         return Ok(());
     }
     let mut cmd = Command::new("cargo");
     cmd.args(["build", "--locked", "--bins"]);
-    for p in &packages {
+    for p in packages {
         cmd.args(["-p", p]);
     }
     eprintln!(
