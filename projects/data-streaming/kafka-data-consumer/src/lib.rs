@@ -13,7 +13,7 @@
 //! error as the reason, so the consumer never stalls. Work is bounded: one batch at a time, so
 //! a slow sink slows consumption instead of growing memory.
 
-pub mod lake;
+pub use lake;
 pub mod mask;
 pub mod silver;
 

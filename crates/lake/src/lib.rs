@@ -1,5 +1,7 @@
-//! The lake's bronze table, `bronze/task_events`: every valid (masked) event as received,
-//! partitioned by the event's date, written with the `deltalake` crate.
+//! The Delta lake's shared ground: lake roots (a folder, `file://` or `s3://`), opening and
+//! creating tables, and the contract of the bronze table, `bronze/task_events`: every valid
+//! (masked) event as received, partitioned by the event's date, written with the `deltalake`
+//! crate. The stream consumer writes it; the ETL (and its data generator) read and write it.
 //!
 //! Exactly once: each commit carries a Delta application transaction per Kafka partition
 //! (`txn` action: app id `<group>/<topic>/<partition>`, version = the last offset written). On
