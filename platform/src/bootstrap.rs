@@ -111,6 +111,16 @@ pub const TOOLS: &[Tool] = &[
         purpose: "the task API's shared cache (REDIS_URL) and its tests",
     },
     Tool {
+        id: "java",
+        probe: &["java", "--version"],
+        min: "17.0",
+        apt: Some("openjdk-17-jre-headless"),
+        cargo: None,
+        always: false,
+        run: false,
+        purpose: "the ETL's Spark-equivalence test (PyPI pyspark in local mode)",
+    },
+    Tool {
         id: "openssl",
         probe: &["openssl", "version"],
         min: "3.0",

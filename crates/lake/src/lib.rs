@@ -22,7 +22,11 @@ use deltalake::kernel::{DataType, PrimitiveType, StructField, Transaction};
 use deltalake::operations::create::CreateBuilder;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use deltalake::{DeltaTable, DeltaTableError};
+use futures_util::TryStreamExt as _;
 use url::Url;
+
+/// The Delta crate this lake is written with (its Arrow types for readers).
+pub use deltalake;
 
 /// One row of `bronze/task_events`.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +67,18 @@ pub fn parse_root(lake: &str) -> anyhow::Result<Option<Url>> {
         register_object_storage();
     }
     Ok(Some(url))
+}
+
+/// A relative folder (a lake root, or a file beside it) is relative to the repository under
+/// `portfolio up` (which sets `PORTFOLIO_ROOT` and runs services in their project folder),
+/// else to the working folder; URLs and absolute paths are kept.
+pub fn resolve(path: &str) -> String {
+    match std::env::var("PORTFOLIO_ROOT") {
+        Ok(root) if !path.contains("://") && std::path::Path::new(path).is_relative() => {
+            std::path::Path::new(&root).join(path).display().to_string()
+        }
+        _ => path.to_string(),
+    }
 }
 
 /// The table's location under the lake root: a folder (created if missing), a `file://` URL,
@@ -192,14 +208,9 @@ pub fn register_object_storage() {
     });
 }
 
-/// Opens the table `name` under `lake`, creating it with `create` on first use. Whether it
-/// exists is asked first: loading a missing table makes the Delta kernel log an ERROR ("No
-/// files in log segment") that is no error on a first start.
-pub async fn open_or_create(
-    lake: &str,
-    name: &str,
-    create: impl FnOnce(CreateBuilder) -> CreateBuilder,
-) -> anyhow::Result<DeltaTable> {
+/// Opens the table `name` under `lake`; `None` when it has never been written (asked first,
+/// so a missing table is no ERROR line from the Delta kernel).
+pub async fn open_existing(lake: &str, name: &str) -> anyhow::Result<Option<DeltaTable>> {
     let url = table_url(lake, name)?;
     let mut table = deltalake::DeltaTableBuilder::from_url(url.clone())
         .and_then(|b| b.build())
@@ -208,13 +219,31 @@ pub async fn open_or_create(
         .verify_deltatable_existence()
         .await
         .map_err(|e| anyhow::anyhow!("opening {url}: {e}"))?;
-    if exists {
-        table
-            .load()
-            .await
-            .map_err(|e| anyhow::anyhow!("opening {url}: {e}"))?;
+    if !exists {
+        return Ok(None);
+    }
+    table
+        .load()
+        .await
+        .map_err(|e| anyhow::anyhow!("opening {url}: {e}"))?;
+    Ok(Some(table))
+}
+
+/// Opens the table `name` under `lake`, creating it with `create` on first use. Whether it
+/// exists is asked first: loading a missing table makes the Delta kernel log an ERROR ("No
+/// files in log segment") that is no error on a first start.
+pub async fn open_or_create(
+    lake: &str,
+    name: &str,
+    create: impl FnOnce(CreateBuilder) -> CreateBuilder,
+) -> anyhow::Result<DeltaTable> {
+    if let Some(table) = open_existing(lake, name).await? {
         return Ok(table);
     }
+    let url = table_url(lake, name)?;
+    let table = deltalake::DeltaTableBuilder::from_url(url.clone())
+        .and_then(|b| b.build())
+        .map_err(|e| anyhow::anyhow!("opening {url}: {e}"))?;
     create(table.create())
         .await
         .map_err(|e| anyhow::anyhow!("creating {url}: {e}"))
@@ -378,5 +407,67 @@ pub async fn append(
         writer.write(batch).await?;
     }
     writer.flush_and_commit(table).await?;
+    Ok(())
+}
+
+/// How a run's output replaces what the table held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every live file is removed in the same commit that adds the new ones.
+    Overwrite,
+    /// The new files are added beside the live ones.
+    Append,
+}
+
+/// Writes `batches` to `table` in one commit carrying `metadata` (the watermark); with
+/// [`Mode::Overwrite`] the same commit removes every file the table held, so readers see the
+/// old state or the new one, never a mix.
+pub async fn commit(
+    table: &mut DeltaTable,
+    batches: &[RecordBatch],
+    mode: Mode,
+    metadata: std::collections::HashMap<String, serde_json::Value>,
+) -> anyhow::Result<()> {
+    let mut actions: Vec<deltalake::kernel::Action> = Vec::new();
+    if batches.iter().any(|b| b.num_rows() > 0) {
+        let mut writer = RecordBatchWriter::for_table(table)?;
+        for batch in batches.iter().filter(|b| b.num_rows() > 0) {
+            writer.write(batch.clone()).await?;
+        }
+        actions.extend(
+            writer
+                .flush()
+                .await?
+                .into_iter()
+                .map(deltalake::kernel::Action::Add),
+        );
+    }
+    let snapshot = table.snapshot()?;
+    let store = table.log_store();
+    if mode == Mode::Overwrite {
+        let old: Vec<_> = snapshot
+            .snapshot()
+            .file_views(store.as_ref(), None)
+            .try_collect::<Vec<_>>()
+            .await?;
+        actions.extend(
+            old.iter()
+                .map(|f| deltalake::kernel::Action::Remove(f.remove_action(true))),
+        );
+    }
+    let operation = deltalake::protocol::DeltaOperation::Write {
+        mode: match mode {
+            Mode::Overwrite => deltalake::protocol::SaveMode::Overwrite,
+            Mode::Append => deltalake::protocol::SaveMode::Append,
+        },
+        partition_by: None,
+        predicate: None,
+    };
+    deltalake::kernel::transaction::CommitBuilder::default()
+        .with_actions(actions)
+        .with_app_metadata(metadata)
+        .build(Some(snapshot), store.clone(), operation)
+        .await?;
+    table.load().await?;
     Ok(())
 }

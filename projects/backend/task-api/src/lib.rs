@@ -56,6 +56,8 @@ pub struct AppState {
     /// Wakes the push feed after a write here, so its event goes out at once instead of at
     /// the next poll (writes of other instances are still found by polling).
     pub feed_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// The lake's `gold/kpis_daily`, read for `GET /v1/projects/{id}/kpis`.
+    pub kpis: std::sync::Arc<routes::kpis::GoldKpis>,
 }
 
 /// The JWT key: `JWT_SECRET`, else a random key created once in the data folder (mode 0600).
@@ -182,6 +184,7 @@ pub fn router(state: AppState) -> Router {
             get(routes::projects::tasks).post(routes::projects::create_task),
         )
         .route("/projects/{id}/analytics", get(routes::projects::analytics))
+        .route("/projects/{id}/kpis", get(routes::kpis::kpis))
         .route("/projects/{id}/events", get(push::stream))
         .route("/projects/{id}/counters/{name}", get(hub::get))
         .route("/projects/{id}/counters/{name}/live", get(hub::live))
@@ -276,6 +279,7 @@ pub async fn serve(
     });
     let dummy_hash =
         tokio::task::spawn_blocking(|| auth::hash_password("not a real password")).await?;
+    let settings_lake = settings.lake_url.clone();
     let state = AppState {
         store,
         jwt,
@@ -288,6 +292,7 @@ pub async fn serve(
         flags: std::sync::Arc::new(flags),
         hub: hub::channel(),
         feed_wake,
+        kpis: std::sync::Arc::new(routes::kpis::GoldKpis::new(&settings_lake)),
     };
     tracing::info!(addr = %listener.local_addr()?, backend = ?state.store.backend, "task API listening");
     let shutdown = async move {

@@ -13,7 +13,7 @@ use crate::routes;
         routes::auth::register, routes::auth::login, routes::auth::refresh, routes::auth::logout, routes::auth::me, routes::auth::create_api_key,
         routes::projects::list, routes::projects::create, routes::projects::get, routes::projects::update, routes::projects::delete,
         routes::projects::members, routes::projects::put_member, routes::projects::remove_member,
-        routes::projects::tasks, routes::projects::create_task, routes::projects::analytics,
+        routes::projects::tasks, routes::projects::create_task, routes::projects::analytics, routes::kpis::kpis,
         routes::tasks::get, routes::tasks::update, routes::tasks::delete,
         routes::flags::list,
         crate::hub::get,

@@ -44,6 +44,9 @@ pub struct Settings {
     pub rate_limit_per_ip: u32,
     /// `TASK_API_RATE_LIMIT_PER_USER`: requests per second per user or API key; 0 = off.
     pub rate_limit_per_user: u32,
+    /// `LAKE_URL`: the Delta lake whose `gold/kpis_daily` (etl-job's) the KPI endpoint reads:
+    /// a folder (relative to the repository under `portfolio up`) or `s3://BUCKET/PREFIX`.
+    pub lake_url: String,
 }
 
 impl Default for Settings {
@@ -66,6 +69,7 @@ impl Default for Settings {
             relay_interval_ms: 50,
             rate_limit_per_ip: 500,
             rate_limit_per_user: 200,
+            lake_url: ".portfolio/data/lake".into(),
         }
     }
 }
@@ -83,6 +87,7 @@ impl Settings {
                 "JWT_SECRET",
                 "PORTFOLIO_DATA_DIR",
                 "PORTFOLIO_ENV",
+                "LAKE_URL",
             ],
             "TASK_API_",
         )

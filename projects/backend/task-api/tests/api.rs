@@ -507,6 +507,7 @@ fn openapi_document_describes_every_route() {
         "/v1/projects/{id}/members/{user_id}",
         "/v1/projects/{id}/tasks",
         "/v1/projects/{id}/analytics",
+        "/v1/projects/{id}/kpis",
         "/v1/tasks/{id}",
         "/v1/flags",
     ] {

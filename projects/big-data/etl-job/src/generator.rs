@@ -29,6 +29,9 @@ pub struct Spec {
     pub end: NaiveDate,
     /// Events per Delta commit.
     pub batch: usize,
+    /// Use these project ids (for a project that exists in the task API) instead of
+    /// `projects` random ones.
+    pub project_ids: Vec<Uuid>,
 }
 
 /// What was written.
@@ -279,7 +282,10 @@ pub async fn generate(
     lake::parse_root(lake_root)?;
     let mut table = lake::open_bronze(lake_root).await?;
     let mut rng = SmallRng::seed_from_u64(spec.seed);
-    let projects: Vec<Uuid> = (0..spec.projects).map(|_| uuid(&mut rng)).collect();
+    let mut projects: Vec<Uuid> = (0..spec.projects).map(|_| uuid(&mut rng)).collect();
+    if !spec.project_ids.is_empty() {
+        projects = spec.project_ids.clone();
+    }
     let owner = uuid(&mut rng);
     let mut g = Generator {
         rng,

@@ -62,6 +62,10 @@ enum Cmd {
         /// Events per Delta commit.
         #[arg(long, default_value_t = 250_000)]
         batch: usize,
+        /// Generate for this project id (repeatable; replaces --projects), e.g. a project
+        /// of the task API whose KPIs you want to see.
+        #[arg(long = "project-id", value_name = "UUID")]
+        project_ids: Vec<uuid::Uuid>,
         #[arg(long)]
         json: bool,
     },
@@ -191,6 +195,7 @@ async fn main_async(cli: Cli, telemetry: telemetry::Telemetry) -> anyhow::Result
             seed,
             end,
             batch,
+            project_ids,
             json,
         } => {
             let spec = generator::Spec {
@@ -200,9 +205,11 @@ async fn main_async(cli: Cli, telemetry: telemetry::Telemetry) -> anyhow::Result
                 seed,
                 end: end.unwrap_or_else(|| chrono::Utc::now().date_naive()),
                 batch: batch.max(1),
+                project_ids,
             };
             let quiet = json;
-            let summary = generator::generate(&lake.lake, &spec, &|n| {
+            let root = lake::resolve(&lake.lake);
+            let summary = generator::generate(&root, &spec, &|n| {
                 if !quiet {
                     eprintln!("  {n} / {events} events written");
                 }
@@ -240,7 +247,13 @@ async fn main_async(cli: Cli, telemetry: telemetry::Telemetry) -> anyhow::Result
             tolerance,
             json,
         } => {
-            let diffs = compare::compare(&lake.lake, &other, &models::shipped(), tolerance).await?;
+            let diffs = compare::compare(
+                &lake::resolve(&lake.lake),
+                &other,
+                &models::shipped(),
+                tolerance,
+            )
+            .await?;
             let identical = diffs.iter().all(|d| d.identical);
             if json {
                 println!(
@@ -275,7 +288,7 @@ async fn main_async(cli: Cli, telemetry: telemetry::Telemetry) -> anyhow::Result
 
 fn options(args: &RunArgs) -> anyhow::Result<run::Options> {
     Ok(run::Options {
-        lake: args.lake.lake.clone(),
+        lake: lake::resolve(&args.lake.lake),
         full_refresh: args.full_refresh,
         run_date: args
             .run_date
@@ -285,7 +298,9 @@ fn options(args: &RunArgs) -> anyhow::Result<run::Options> {
             None => models::shipped(),
         },
         lineage: lineage::Sink {
-            file: Some(args.lineage_file.clone()),
+            file: Some(PathBuf::from(lake::resolve(
+                &args.lineage_file.display().to_string(),
+            ))),
             url: args.openlineage_url.clone().filter(|u| !u.is_empty()),
         },
         parallel: args.parallel.unwrap_or_else(|| {
@@ -304,7 +319,8 @@ async fn once(args: &RunArgs) -> anyhow::Result<run::Report> {
         opts.run_date = chrono::Utc::now().date_naive();
     }
     let report = run::run(&opts).await?;
-    run::write_quality(&report, &args.report_dir)?;
+    let reports = PathBuf::from(lake::resolve(&args.report_dir.display().to_string()));
+    run::write_quality(&report, &reports)?;
     record_metrics(&report);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -8,32 +8,14 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use deltalake::DeltaTable;
+use deltalake::kernel::StructType;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel as _;
-use deltalake::kernel::transaction::CommitBuilder;
-use deltalake::kernel::{Action, StructType};
-use deltalake::protocol::{DeltaOperation, SaveMode};
-use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
 /// Opens the table `name` under `lake`; `None` when it has never been written.
 pub async fn open(lake: &str, name: &str) -> anyhow::Result<Option<DeltaTable>> {
-    let url = lake::table_url(lake, name)?;
-    let mut table = deltalake::DeltaTableBuilder::from_url(url.clone())
-        .and_then(|b| b.build())
-        .map_err(|e| anyhow::anyhow!("opening {url}: {e}"))?;
-    let exists = table
-        .verify_deltatable_existence()
-        .await
-        .map_err(|e| anyhow::anyhow!("opening {url}: {e}"))?;
-    if !exists {
-        return Ok(None);
-    }
-    table
-        .load()
-        .await
-        .map_err(|e| anyhow::anyhow!("opening {url}: {e}"))?;
-    Ok(Some(table))
+    lake::open_existing(lake, name).await
 }
 
 /// Opens `name`, creating it with `schema` (no partitions) on first use.
@@ -122,55 +104,4 @@ where
     Ok(results.into_iter().flatten().collect())
 }
 
-/// How a run's output replaces what the table held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Every live file is removed in the same commit that adds the new ones.
-    Overwrite,
-    /// The new files are added beside the live ones.
-    Append,
-}
-
-/// Writes `batches` to `table` in one commit carrying `metadata` (the watermark); with
-/// [`Mode::Overwrite`] the same commit removes every file the table held, so readers see the
-/// old state or the new one, never a mix.
-pub async fn commit(
-    table: &mut DeltaTable,
-    batches: &[RecordBatch],
-    mode: Mode,
-    metadata: HashMap<String, Value>,
-) -> anyhow::Result<()> {
-    let mut actions: Vec<Action> = Vec::new();
-    if batches.iter().any(|b| b.num_rows() > 0) {
-        let mut writer = RecordBatchWriter::for_table(table)?;
-        for batch in batches.iter().filter(|b| b.num_rows() > 0) {
-            writer.write(batch.clone()).await?;
-        }
-        actions.extend(writer.flush().await?.into_iter().map(Action::Add));
-    }
-    let snapshot = table.snapshot()?;
-    let store = table.log_store();
-    if mode == Mode::Overwrite {
-        let old: Vec<_> = snapshot
-            .snapshot()
-            .file_views(store.as_ref(), None)
-            .try_collect()
-            .await?;
-        actions.extend(old.iter().map(|f| Action::Remove(f.remove_action(true))));
-    }
-    let operation = DeltaOperation::Write {
-        mode: match mode {
-            Mode::Overwrite => SaveMode::Overwrite,
-            Mode::Append => SaveMode::Append,
-        },
-        partition_by: None,
-        predicate: None,
-    };
-    CommitBuilder::default()
-        .with_actions(actions)
-        .with_app_metadata(metadata)
-        .build(Some(snapshot), store.clone(), operation)
-        .await?;
-    table.load().await?;
-    Ok(())
-}
+pub use lake::{Mode, commit};

@@ -186,26 +186,12 @@ struct App {
     telemetry: telemetry::Telemetry,
 }
 
-/// A relative lake folder is relative to the repository under `portfolio up` (which sets
-/// `PORTFOLIO_ROOT` and runs services in their project folder), else to the working folder.
-fn resolve_lake(lake: String) -> String {
-    match std::env::var("PORTFOLIO_ROOT") {
-        Ok(root) if !lake.contains("://") && std::path::Path::new(&lake).is_relative() => {
-            std::path::Path::new(&root)
-                .join(&lake)
-                .display()
-                .to_string()
-        }
-        _ => lake,
-    }
-}
-
 async fn real_main(cli: Cli) -> anyhow::Result<()> {
     let telemetry = telemetry::init(&telemetry::TelemetryConfig::from_env(
         "kafka-data-consumer",
     )?)?;
     let mut c = cli.common;
-    c.lake = resolve_lake(c.lake);
+    c.lake = lake::resolve(&c.lake);
     kafka_data_consumer::lake::parse_root(&c.lake)?;
     match cli.cmd {
         Cmd::Replay {

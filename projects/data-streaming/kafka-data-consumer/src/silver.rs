@@ -16,12 +16,8 @@ use deltalake::arrow::array::{
     TimestampMicrosecondArray,
 };
 use deltalake::arrow::datatypes::{DataType as ArrowType, Field, Schema, TimeUnit};
-use deltalake::kernel::transaction::CommitBuilder;
-use deltalake::kernel::{Action, DataType, PrimitiveType, StructField};
-use deltalake::protocol::{DeltaOperation, SaveMode};
-use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use deltalake::kernel::{DataType, PrimitiveType, StructField};
 use events::{Event, EventData, TaskSnapshot};
-use futures_util::TryStreamExt;
 
 use crate::lake::read_columns;
 
@@ -187,31 +183,12 @@ fn batch(tasks: &Tasks) -> anyhow::Result<RecordBatch> {
 
 /// Replaces the table's content with `tasks` in one commit.
 pub async fn overwrite(table: &mut DeltaTable, tasks: &Tasks) -> anyhow::Result<()> {
-    let mut actions: Vec<Action> = Vec::new();
-    if !tasks.tasks.is_empty() {
-        let mut writer = RecordBatchWriter::for_table(table)?;
-        writer.write(batch(tasks)?).await?;
-        actions.extend(writer.flush().await?.into_iter().map(Action::Add));
-    }
-    let snapshot = table.snapshot()?;
-    let store = table.log_store();
-    let old: Vec<_> = snapshot
-        .snapshot()
-        .file_views(store.as_ref(), None)
-        .try_collect()
-        .await?;
-    actions.extend(old.iter().map(|f| Action::Remove(f.remove_action(true))));
-    let operation = DeltaOperation::Write {
-        mode: SaveMode::Overwrite,
-        partition_by: None,
-        predicate: None,
+    let batches = if tasks.tasks.is_empty() {
+        Vec::new()
+    } else {
+        vec![batch(tasks)?]
     };
-    CommitBuilder::default()
-        .with_actions(actions)
-        .build(Some(snapshot), store.clone(), operation)
-        .await?;
-    table.load().await?;
-    Ok(())
+    lake::commit(table, &batches, lake::Mode::Overwrite, Default::default()).await
 }
 
 /// The task ids, statuses and versions in the table (for tests and checks).

@@ -1,7 +1,8 @@
 /**
  * Starts the platform the browser tests run against: the task API (built with cargo if
- * needed, on a throwaway SQLite database, no broker) and the app's build served by `vite
- * preview` with /v1 proxied to that API, both on free ports. Torn down after the run.
+ * needed, on a throwaway SQLite database, no broker, a throwaway lake) and the app's build
+ * served by `vite preview` with /v1 proxied to that API, both on free ports. The tests get the
+ * lake's folder and the etl-job binary to put gold KPIs in it. Torn down after the run.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,6 +15,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     baseURL: string;
     apiURL: string;
+    lakeDir: string;
+    etlJob: string;
   }
 }
 
@@ -57,10 +60,11 @@ export default async function setup(project: TestProject) {
   if (!bins) {
     const build = spawnSync(
       "cargo",
-      ["build", "--locked", "-q", "-p", "task-api"],
+      ["build", "--locked", "-q", "-p", "task-api", "-p", "etl-job"],
       { cwd: repo, stdio: "inherit" },
     );
-    if (build.status !== 0) throw new Error("cargo build -p task-api failed");
+    if (build.status !== 0)
+      throw new Error("cargo build -p task-api -p etl-job failed");
     bins = join(process.env.CARGO_TARGET_DIR ?? join(repo, "target"), "debug");
   }
   const data = mkdtempSync(join(tmpdir(), "react-todo-e2e-"));
@@ -69,6 +73,7 @@ export default async function setup(project: TestProject) {
     ...process.env,
     TASK_API_ADDR: `127.0.0.1:${apiPort}`,
     PORTFOLIO_DATA_DIR: data,
+    LAKE_URL: join(data, "lake"),
     PORTFOLIO_ENV: "local",
     KAFKA_BOOTSTRAP_SERVERS: "",
     // Every browser shares 127.0.0.1 through the proxy: per-IP limits are not the test.
@@ -78,6 +83,7 @@ export default async function setup(project: TestProject) {
   };
   // SQLite in the data folder, an in-process cache, a generated JWT key.
   for (const k of [
+    "PORTFOLIO_ROOT",
     "DATABASE_URL",
     "REDIS_URL",
     "JWT_SECRET",
@@ -104,6 +110,8 @@ export default async function setup(project: TestProject) {
   const baseURL = `http://127.0.0.1:${webPort}`;
   project.provide("baseURL", baseURL);
   project.provide("apiURL", apiURL);
+  project.provide("lakeDir", join(data, "lake"));
+  project.provide("etlJob", join(bins, "etl-job"));
 
   return async () => {
     await server.close();

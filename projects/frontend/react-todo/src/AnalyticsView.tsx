@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { BarChartComponent } from "@portfolio/d3-interactive-bar-chart";
-import type { Analytics, Api, FlagSet, Task } from "./api";
+import type { Analytics, Api, FlagSet, Kpis, Task } from "./api";
 import { useT } from "./i18n";
 
 /**
@@ -81,6 +81,89 @@ export default function AnalyticsView({
           dark={dark}
         />
       </div>
+      <DailyKpis api={api} projectId={projectId} dark={dark} />
+    </section>
+  );
+}
+
+/**
+ * The lake's daily KPIs (`GET /v1/projects/{id}/kpis`, etl-job's `gold/kpis_daily`) for the
+ * last 30 days. They trail the live numbers above by up to a minute (the ETL's schedule), so
+ * they are polled every 30 seconds while the view is open.
+ */
+function DailyKpis({
+  api,
+  projectId,
+  dark,
+}: {
+  api: Api;
+  projectId: string;
+  dark: true | undefined;
+}) {
+  const t = useT();
+  const [kpis, setKpis] = useState<Kpis | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let gone = false;
+    const load = () =>
+      api
+        .get<Kpis>(`/v1/projects/${projectId}/kpis`)
+        .then((k) => !gone && (setKpis(k), setError(null)))
+        .catch((e: Error) => !gone && setError(e.message));
+    void load();
+    const timer = setInterval(load, 30_000);
+    return () => {
+      gone = true;
+      clearInterval(timer);
+    };
+  }, [api, projectId]);
+  if (error) return <p role="alert">{error}</p>;
+  if (!kpis) return <p>{t.loading}</p>;
+  const days = kpis.days;
+  const withDue = days.filter((d) => d.on_time_rate !== null);
+  const latest = [...days]
+    .reverse()
+    .find((d) => d.cycle_time_p50_hours !== null);
+  return (
+    <section aria-labelledby="daily-kpis-h" className="daily-kpis">
+      <h4 id="daily-kpis-h">{t.dailyKpis}</h4>
+      {days.length === 0 ? (
+        <p data-empty="kpis">{t.noKpisYet}</p>
+      ) : (
+        <>
+          <dl className="kpis">
+            {withDue.length > 0 && (
+              <Kpi
+                id="on-time-rate"
+                term={t.onTimeRate}
+                value={`${Math.round(
+                  (withDue.reduce((s, d) => s + (d.on_time_rate ?? 0), 0) /
+                    withDue.length) *
+                    100,
+                )} %`}
+              />
+            )}
+            {latest && (
+              <Kpi
+                id="cycle-p50"
+                term={t.cycleP50}
+                value={t.hours(latest.cycle_time_p50_hours!)}
+              />
+            )}
+          </dl>
+          <div className="chart" data-chart="per-day">
+            <BarChartComponent
+              title={t.completedPerDay}
+              data={days.map((d) => ({
+                label: d.date.slice(5),
+                value: d.tasks_completed,
+              }))}
+              height={240}
+              dark={dark}
+            />
+          </div>
+        </>
+      )}
     </section>
   );
 }

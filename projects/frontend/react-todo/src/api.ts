@@ -67,6 +67,25 @@ export interface Analytics {
   completed_per_week: WeekCount[];
 }
 
+/** One day of `GET /v1/projects/{id}/kpis` (the lake's `gold/kpis_daily`). */
+export interface KpiDay {
+  date: string;
+  tasks_created: number;
+  tasks_completed: number;
+  tasks_deleted: number;
+  cycle_time_p50_hours: number | null;
+  cycle_time_p90_hours: number | null;
+  on_time_rate: number | null;
+}
+
+export interface Kpis {
+  project_id: string;
+  from: string;
+  to: string;
+  table_version: number | null;
+  days: KpiDay[];
+}
+
 export interface Session {
   user: User;
   access_token: string;

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod flags;
 pub mod health;
+pub mod kpis;
 pub mod projects;
 pub mod tasks;
 
