@@ -224,6 +224,26 @@ fn otlp_layer(
     Err(TelemetryError::OtlpNotBuilt)
 }
 
+/// How often [`init`]'s upkeep folds the histograms' raw samples into their buckets.
+pub const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A histogram keeps every recorded sample until it is folded into its buckets, which a
+/// render does, or an upkeep. Without this thread a service that nobody scrapes grows by one
+/// sample (8 bytes and change) per request.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start the metrics upkeep thread: histograms grow until /metrics is scraped");
+    }
+}
+
 /// Installs logging, metrics and (when configured) trace export for the whole process.
 /// Call once, first thing in `main`; call [`Telemetry::shutdown`] before exit.
 pub fn init(cfg: &TelemetryConfig) -> Result<Telemetry, TelemetryError> {
@@ -235,6 +255,7 @@ pub fn init(cfg: &TelemetryConfig) -> Result<Telemetry, TelemetryError> {
     // under the same filter; without this they were dropped.
     tracing_log::LogTracer::init().map_err(|_| TelemetryError::AlreadyInitialised)?;
     metrics::set_global_recorder(recorder).map_err(|_| TelemetryError::AlreadyInitialised)?;
+    spawn_upkeep(handle.clone());
     tracing::info!(service = %cfg.service, otlp = cfg.otlp_endpoint.is_some(), "telemetry initialised");
     Ok(Telemetry {
         prometheus: handle,

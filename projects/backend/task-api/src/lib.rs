@@ -5,6 +5,7 @@
 //! timeouts, body limits and CORS. The outbox relay (`relay.rs`) runs beside the server.
 
 pub mod auth;
+pub mod edge;
 pub mod extract;
 pub mod hub;
 pub mod limits;
@@ -16,13 +17,12 @@ pub mod routes;
 pub mod settings;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use tasks_domain::Store;
 use tokio::sync::watch;
@@ -36,8 +36,29 @@ use crate::auth::Jwt;
 use crate::problem::Problem;
 pub use crate::settings::Settings;
 
+/// What every handler reads. Cloned for every request, several times over (each route and
+/// each `from_fn` layer holds its own copy of the service stack), so it is one `Arc`: a clone
+/// is a reference-count increment instead of copying the settings' strings and the JWT keys
+/// (which also zeroise on drop). Fields are reached through `Deref`: `state.store`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<State>);
+
+impl AppState {
+    pub fn new(state: State) -> AppState {
+        AppState(std::sync::Arc::new(state))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct State {
     pub store: Store,
     pub jwt: Jwt,
     pub settings: Settings,
@@ -84,36 +105,6 @@ pub fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
     }
     tracing::warn!(path = %path.display(), "JWT_SECRET is not set: created a local signing key");
     Ok(key)
-}
-
-/// After a successful write, wakes the push feed (see [`AppState::feed_wake`]).
-async fn wake_feed(
-    axum::extract::State(wake): axum::extract::State<std::sync::Arc<tokio::sync::Notify>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let write = !req.method().is_safe();
-    let res = next.run(req).await;
-    if write && res.status().is_success() {
-        wake.notify_one();
-    }
-    res
-}
-
-async fn record_metrics(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
-    let start = Instant::now();
-    let res = next.run(req).await;
-    let status = res.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
-        .record(start.elapsed().as_secs_f64());
-    res
 }
 
 async fn not_found() -> Problem {
@@ -210,27 +201,29 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            limits::Limits::new(s.rate_limit_per_ip, s.rate_limit_per_user),
-            limits::enforce,
-        ))
-        .layer(middleware::from_fn(record_metrics))
-        .layer(middleware::from_fn_with_state(
-            state.feed_wake.clone(),
-            wake_feed,
-        ))
-        .layer(DefaultBodyLimit::max(s.body_limit_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(s.request_timeout_secs),
-        ))
-        .layer(cors)
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(CatchPanicLayer::custom(|_| {
-            problem::internal(&"a handler panicked").into_response()
-        }))
-        .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // One `ServiceBuilder` stack instead of one `.layer` call per layer: each `Router::layer`
+        // boxes every route once more, and a request clones and drops the whole boxed stack of
+        // its route, so eight calls cost eight allocations per request and layer on top
+        // (issue #33's profile). Outermost first.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http())
+                .layer(CatchPanicLayer::custom(|_| {
+                    problem::internal(&"a handler panicked").into_response()
+                }))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(cors)
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Duration::from_secs(s.request_timeout_secs),
+                ))
+                .layer(DefaultBodyLimit::max(s.body_limit_bytes))
+                .layer(edge::EdgeLayer::new(
+                    limits::Limits::new(s.rate_limit_per_ip, s.rate_limit_per_user),
+                    state.feed_wake.clone(),
+                )),
+        )
         .with_state(state)
 }
 
@@ -280,7 +273,7 @@ pub async fn serve(
     let dummy_hash =
         tokio::task::spawn_blocking(|| auth::hash_password("not a real password")).await?;
     let settings_lake = settings.lake_url.clone();
-    let state = AppState {
+    let state = AppState::new(State {
         store,
         jwt,
         settings,
@@ -293,7 +286,7 @@ pub async fn serve(
         hub: hub::channel(),
         feed_wake,
         kpis: std::sync::Arc::new(routes::kpis::GoldKpis::new(&settings_lake)),
-    };
+    });
     tracing::info!(addr = %listener.local_addr()?, backend = ?state.store.backend, "task API listening");
     let shutdown = async move {
         shutdown.await;

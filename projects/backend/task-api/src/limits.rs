@@ -2,13 +2,12 @@
 //! or the API key), with `429 Too Many Requests` and `Retry-After` when a bucket is empty.
 //! A limit of 0 turns that bucket off (benchmarks do).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -70,24 +69,24 @@ fn too_many(wait: std::time::Duration, what: &str) -> Response {
     res
 }
 
-pub async fn enforce(
-    State(limits): State<Limits>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let clock = DefaultClock::default();
-    if let Some(l) = &limits.per_ip
-        && let Err(not_until) = l.check_key(&peer.ip())
-    {
-        metrics::counter!("task_api_rate_limited_total", "by" => "ip").increment(1);
-        return too_many(not_until.wait_time_from(clock.now()), "per-IP");
+impl Limits {
+    /// Takes a token from the caller's buckets (`peer`'s and, when the per-user limit is on,
+    /// the token's subject's); the `429` answer when one is empty, `None` when it may pass.
+    pub fn refusal(&self, peer: IpAddr, req: &Request) -> Option<Response> {
+        let clock = DefaultClock::default();
+        if let Some(l) = &self.per_ip
+            && let Err(not_until) = l.check_key(&peer)
+        {
+            metrics::counter!("task_api_rate_limited_total", "by" => "ip").increment(1);
+            return Some(too_many(not_until.wait_time_from(clock.now()), "per-IP"));
+        }
+        if let Some(l) = &self.per_user
+            && let Some(key) = user_key(req)
+            && let Err(not_until) = l.check_key(&key)
+        {
+            metrics::counter!("task_api_rate_limited_total", "by" => "user").increment(1);
+            return Some(too_many(not_until.wait_time_from(clock.now()), "per-user"));
+        }
+        None
     }
-    if let (Some(l), Some(key)) = (&limits.per_user, user_key(&req))
-        && let Err(not_until) = l.check_key(&key)
-    {
-        metrics::counter!("task_api_rate_limited_total", "by" => "user").increment(1);
-        return too_many(not_until.wait_time_from(clock.now()), "per-user");
-    }
-    next.run(req).await
 }

@@ -487,6 +487,101 @@ fn health_readiness_and_metrics() {
     assert!(text.contains("task_api_outbox_backlog"), "{text}");
 }
 
+/// Every layer of the request stack keeps its behaviour (issue #33 reorganised it for speed):
+/// request ids set and propagated, CORS for the configured origin only, the per-route metrics
+/// (a refused request and an unmatched path included), the body limit and the timeout status.
+#[test]
+fn the_request_stack_keeps_every_layer() {
+    let app = App::spawn_with(
+        "sqlite",
+        Options {
+            env: vec![
+                ("TASK_API_CORS_ORIGINS", "https://todo.example.org".into()),
+                ("TASK_API_RATE_LIMIT_PER_USER", "1".into()),
+            ],
+            ..Options::default()
+        },
+    );
+    let (a, _, _) = register(&app, "a@example.org");
+    // A request id is made up when the client sends none, and the client's is echoed.
+    let made = call("GET", &app.url("/healthz"), None, None, &[]);
+    assert_eq!(
+        made.header("x-request-id").map(str::len),
+        Some(36),
+        "a UUID"
+    );
+    let echoed = call(
+        "GET",
+        &app.url("/healthz"),
+        None,
+        None,
+        &[("x-request-id", "req-from-the-client")],
+    );
+    assert_eq!(echoed.header("x-request-id"), Some("req-from-the-client"));
+    // CORS: the configured origin is allowed, with the exposed headers; a foreign one is not.
+    let preflight = |origin: &str| {
+        call(
+            "OPTIONS",
+            &app.url("/v1/projects"),
+            None,
+            None,
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+                (
+                    "access-control-request-headers",
+                    "authorization,content-type",
+                ),
+            ],
+        )
+    };
+    let ours = preflight("https://todo.example.org");
+    assert_eq!(
+        ours.header("access-control-allow-origin"),
+        Some("https://todo.example.org")
+    );
+    assert!(
+        ours.header("access-control-allow-methods")
+            .is_some_and(|m| m.contains("POST"))
+    );
+    assert_eq!(
+        preflight("https://evil.example.com").header("access-control-allow-origin"),
+        None
+    );
+    let simple = call(
+        "GET",
+        &app.url("/v1/projects"),
+        Some(&a),
+        None,
+        &[("origin", "https://todo.example.org")],
+    );
+    assert!(
+        simple
+            .header("access-control-expose-headers")
+            .is_some_and(|h| h.to_ascii_lowercase().contains("etag"))
+    );
+    // The per-user limit (1/s, burst 2) refuses within the same second, and the refusal is
+    // counted under its route.
+    let statuses: Vec<u16> = (0..6).map(|_| get(&app, "/v1/me", &a).status).collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert_eq!(
+        call("GET", &app.url("/no/such/route"), None, None, &[]).status,
+        404
+    );
+    let m = call("GET", &app.url("/metrics"), None, None, &[]);
+    let text = m.body.as_str().unwrap();
+    for line in [
+        "http_requests_total{service=\"task-api\",method=\"GET\",route=\"/v1/me\",status=\"429\"}",
+        "http_requests_total{service=\"task-api\",method=\"GET\",route=\"/v1/me\",status=\"200\"}",
+        "http_requests_total{service=\"task-api\",method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
+        "http_requests_total{service=\"task-api\",method=\"POST\",route=\"/v1/auth/register\",status=\"201\"} 1",
+        "http_request_duration_seconds_bucket{service=\"task-api\",method=\"GET\",route=\"/v1/me\",le=\"0.001\"}",
+        "http_request_duration_seconds_count{service=\"task-api\",method=\"GET\",route=\"/healthz\"} 2",
+    ] {
+        assert!(text.contains(line), "missing {line} in\n{text}");
+    }
+}
+
 #[test]
 fn openapi_document_describes_every_route() {
     let app = App::spawn("sqlite");
