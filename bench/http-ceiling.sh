@@ -15,18 +15,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-if ! command -v wrk >/dev/null; then
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q wrk >/dev/null
-fi
+. bench/lib/task-api.sh
+ensure_wrk
 cargo build -q --locked --release -p task-api --bin task-api --example bare_axum
 target=${CARGO_TARGET_DIR:-target}
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
 
 bare_port=$(free_port)
@@ -42,19 +38,7 @@ wait_up "http://127.0.0.1:$bare_port/healthz"
 wait_up "http://127.0.0.1:$api_port/readyz"
 
 base=http://127.0.0.1:$api_port/v1
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
-token=$(curl -sf -XPOST "$base/auth/register" -H 'content-type: application/json' \
-  -d '{"email":"bench@example.org","password":"correct horse battery"}' | json access_token)
-project=$(curl -sf -XPOST "$base/projects" -H "authorization: Bearer $token" -H 'content-type: application/json' \
-  -d '{"name":"bench"}' | json id)
-task=$(curl -sf -XPOST "$base/projects/$project/tasks" -H "authorization: Bearer $token" -H 'content-type: application/json' \
-  -d '{"title":"read me"}' | json id)
-cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["content-type"] = "application/json"
-wrk.headers["authorization"] = "Bearer $token"
-wrk.body = '{"title":"load test task","priority":"high","labels":["bench"]}'
-LUA
+fixture "$base" "$work"
 
 # wrk … → "requests/s p99 non-2xx"
 load() {

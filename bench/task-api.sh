@@ -10,35 +10,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-if ! command -v wrk >/dev/null; then
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q wrk >/dev/null
-fi
+. bench/lib/task-api.sh
+ensure_wrk
 cargo build -q --locked --release -p task-api
 bin=${CARGO_TARGET_DIR:-target}/release/task-api
 
 run_one() { # $1 = label, $2 = DATABASE_URL (empty: SQLite), $3 = REDIS_URL (empty: in-process cache)
   local label=$1 db=$2 redis=${3:-} work port pid token project task
   work=$(mktemp -d)
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   REDIS_URL=$redis DATABASE_URL=$db PORTFOLIO_DATA_DIR=$work KAFKA_BOOTSTRAP_SERVERS= JWT_SECRET=bench-secret-bench-secret-bench-secret \
     TASK_API_RATE_LIMIT_PER_IP=0 TASK_API_RATE_LIMIT_PER_USER=0 TASK_API_ADDR=127.0.0.1:$port RUST_LOG=error "$bin" >"$work/api.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
   local base=http://127.0.0.1:$port/v1
-  token=$(curl -sf -XPOST "$base/auth/register" -H 'content-type: application/json' \
-    -d '{"email":"bench@example.org","password":"correct horse battery"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  project=$(curl -sf -XPOST "$base/projects" -H "authorization: Bearer $token" -H 'content-type: application/json' \
-    -d '{"name":"bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  task=$(curl -sf -XPOST "$base/projects/$project/tasks" -H "authorization: Bearer $token" -H 'content-type: application/json' \
-    -d '{"title":"read me"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["content-type"] = "application/json"
-wrk.headers["authorization"] = "Bearer $token"
-wrk.body = '{"title":"load test task","priority":"high","labels":["bench"]}'
-LUA
+  fixture "$base" "$work"
   local get post
   get=$(wrk -t2 -c64 -d"${secs}s" --latency -H "authorization: Bearer $token" "$base/tasks/$task")
   post=$(wrk -t2 -c64 -d"${secs}s" --latency -s "$work/post.lua" "$base/projects/$project/tasks")
@@ -57,7 +43,7 @@ LUA
 echo "task-api load benchmark: wrk -t2 -c64 -d${secs}s, release build, $(nproc) cores shared with wrk"
 run_one sqlite ""
 if command -v redis-server >/dev/null; then
-  rport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  rport=$(free_port)
   redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no >/dev/null &
   rpid=$!
   sleep 0.5
