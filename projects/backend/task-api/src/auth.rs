@@ -50,15 +50,6 @@ pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-/// The `sub` of a JWT payload segment, without checking the signature (rate-limit keys only).
-pub fn jwt_subject_unverified(payload_b64: &str) -> Option<String> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload_b64)
-        .ok()?;
-    serde_json::from_slice::<Claims>(&bytes).ok().map(|c| c.sub)
-}
-
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: String,

@@ -220,7 +220,11 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .layer(DefaultBodyLimit::max(s.body_limit_bytes))
                 .layer(edge::EdgeLayer::new(
-                    limits::Limits::new(s.rate_limit_per_ip, s.rate_limit_per_user),
+                    limits::Limits::new(
+                        s.rate_limit_per_ip,
+                        s.rate_limit_per_user,
+                        state.jwt.clone(),
+                    ),
                     state.feed_wake.clone(),
                 )),
         )

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -12,13 +13,23 @@ use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::auth::Jwt;
 use crate::problem::Problem;
 
 #[derive(Clone)]
 pub struct Limits {
     per_ip: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     per_user: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    /// Checks access tokens before their subject gets a bucket (the same cache the
+    /// handlers' check uses).
+    jwt: Jwt,
+    /// Checks since the buckets were last pruned.
+    checks: Arc<AtomicU64>,
 }
+
+/// Every this many checks the buckets of callers that have been quiet long enough to be full
+/// again are dropped, so random addresses or keys cannot grow the maps without bound.
+const PRUNE_EVERY: u64 = 4096;
 
 fn limiter<K: std::hash::Hash + Eq + Clone>(
     per_second: u32,
@@ -31,27 +42,44 @@ fn limiter<K: std::hash::Hash + Eq + Clone>(
 }
 
 impl Limits {
-    pub fn new(per_ip_per_second: u32, per_user_per_second: u32) -> Limits {
+    pub fn new(per_ip_per_second: u32, per_user_per_second: u32, jwt: Jwt) -> Limits {
         Limits {
             per_ip: limiter(per_ip_per_second),
             per_user: limiter(per_user_per_second),
+            jwt,
+            checks: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Drops the buckets that are full again (a caller quiet for long enough); returns how
+    /// many buckets remain.
+    pub fn prune(&self) -> usize {
+        let mut left = 0;
+        if let Some(l) = &self.per_ip {
+            l.retain_recent();
+            l.shrink_to_fit();
+            left += l.len();
+        }
+        if let Some(l) = &self.per_user {
+            l.retain_recent();
+            l.shrink_to_fit();
+            left += l.len();
+        }
+        left
     }
 }
 
-/// The caller's identity for the per-user bucket, without verifying the token (verification
-/// is the handlers' job; a forged token only spends its own bucket).
-fn user_key(req: &Request) -> Option<String> {
+/// The caller's identity for the per-user bucket: the user of a valid access token, or the
+/// hash of an API key. A token whose signature does not check out gets no bucket of its own
+/// (the handler refuses it; the per-IP bucket still counts it), so a forged token naming a
+/// victim's id cannot spend the victim's bucket.
+fn user_key(req: &Request, jwt: &Jwt) -> Option<String> {
     let h = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = h.strip_prefix("Bearer ").unwrap_or(h).trim();
     if token.starts_with(crate::auth::API_KEY_PREFIX) {
-        return Some(crate::auth::sha256_hex(token));
+        return Some(format!("key:{}", crate::auth::sha256_hex(token)));
     }
-    let payload = token.split('.').nth(1)?;
-    Some(format!(
-        "sub:{}",
-        crate::auth::jwt_subject_unverified(payload)?
-    ))
+    jwt.verify(token).map(|user| format!("sub:{user}"))
 }
 
 fn too_many(wait: std::time::Duration, what: &str) -> Response {
@@ -73,6 +101,9 @@ impl Limits {
     /// Takes a token from the caller's buckets (`peer`'s and, when the per-user limit is on,
     /// the token's subject's); the `429` answer when one is empty, `None` when it may pass.
     pub fn refusal(&self, peer: IpAddr, req: &Request) -> Option<Response> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            self.prune();
+        }
         let clock = DefaultClock::default();
         if let Some(l) = &self.per_ip
             && let Err(not_until) = l.check_key(&peer)
@@ -81,12 +112,59 @@ impl Limits {
             return Some(too_many(not_until.wait_time_from(clock.now()), "per-IP"));
         }
         if let Some(l) = &self.per_user
-            && let Some(key) = user_key(req)
+            && let Some(key) = user_key(req, &self.jwt)
             && let Err(not_until) = l.check_key(&key)
         {
             metrics::counter!("task_api_rate_limited_total", "by" => "user").increment(1);
             return Some(too_many(not_until.wait_time_from(clock.now()), "per-user"));
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(token: &str) -> Request {
+        Request::builder()
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    }
+
+    #[test]
+    fn a_forged_token_never_spends_its_subjects_bucket() {
+        let jwt = Jwt::new(b"the service's key, the service's key", 900);
+        let limits = Limits::new(0, 1, jwt.clone());
+        let victim = uuid::Uuid::new_v4();
+        let forged = Jwt::new(b"someone else's key, someone else's", 900).issue(victim);
+        let peer: IpAddr = [127, 0, 0, 1].into();
+        for _ in 0..10 {
+            assert!(limits.refusal(peer, &request(&forged)).is_none());
+        }
+        let genuine = jwt.issue(victim);
+        assert!(
+            limits.refusal(peer, &request(&genuine)).is_none(),
+            "burst of 2"
+        );
+        assert!(limits.refusal(peer, &request(&genuine)).is_none());
+        assert!(
+            limits.refusal(peer, &request(&genuine)).is_some(),
+            "now empty"
+        );
+    }
+
+    #[test]
+    fn idle_buckets_are_pruned() {
+        let limits = Limits::new(1000, 0, Jwt::new(b"k k k k k k k k k k k k k k k k", 900));
+        let req = request("none");
+        for i in 0..=255u8 {
+            assert!(limits.refusal([10, 0, 0, i].into(), &req).is_none());
+        }
+        assert_eq!(limits.per_ip.as_ref().unwrap().len(), 256);
+        // A bucket of 1000/s with a burst of 2000 is full again after 2 s.
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        assert_eq!(limits.prune(), 0);
     }
 }
