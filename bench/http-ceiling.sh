@@ -23,19 +23,14 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-wait_up() { for _ in $(seq 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
 
 bare_port=$(free_port)
 "$target/release/examples/bare_axum" "127.0.0.1:$bare_port" 2>"$work/bare.log" &
 pids+=($!)
-api_port=$(free_port)
-PORTFOLIO_DATA_DIR=$work KAFKA_BOOTSTRAP_SERVERS= JWT_SECRET=bench-secret-bench-secret-bench-secret \
-  TASK_API_RATE_LIMIT_PER_IP=0 TASK_API_RATE_LIMIT_PER_USER=0 TASK_API_ADDR=127.0.0.1:$api_port \
-  RUST_LOG=error "$target/release/task-api" >"$work/api.log" 2>&1 &
-api_pid=$!
-pids+=($api_pid)
 wait_up "http://127.0.0.1:$bare_port/healthz"
-wait_up "http://127.0.0.1:$api_port/readyz"
+api_port=$(free_port)
+start_task_api "$target/release/task-api" "$api_port" "$work"
+pids+=("$api_pid")
 
 base=http://127.0.0.1:$api_port/v1
 fixture "$base" "$work"

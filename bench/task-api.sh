@@ -19,10 +19,8 @@ run_one() { # $1 = label, $2 = DATABASE_URL (empty: SQLite), $3 = REDIS_URL (emp
   local label=$1 db=$2 redis=${3:-} work port pid token project task
   work=$(mktemp -d)
   port=$(free_port)
-  REDIS_URL=$redis DATABASE_URL=$db PORTFOLIO_DATA_DIR=$work KAFKA_BOOTSTRAP_SERVERS= JWT_SECRET=bench-secret-bench-secret-bench-secret \
-    TASK_API_RATE_LIMIT_PER_IP=0 TASK_API_RATE_LIMIT_PER_USER=0 TASK_API_ADDR=127.0.0.1:$port RUST_LOG=error "$bin" >"$work/api.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+  start_task_api "$bin" "$port" "$work" REDIS_URL="$redis" DATABASE_URL="$db"
+  pid=$api_pid
   local base=http://127.0.0.1:$port/v1
   fixture "$base" "$work"
   local get post

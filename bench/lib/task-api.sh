@@ -8,6 +8,27 @@ ensure_wrk() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q wrk >/dev/null
 }
 
+# wait_up URL — until URL answers 2xx (10 s), else a message and exit 1.
+wait_up() {
+  for _ in $(seq 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done
+  echo "not up: $1" >&2
+  exit 1
+}
+
+# start_task_api BIN PORT DIR [VAR=VALUE …] — the task API on 127.0.0.1:PORT with its data and
+# log (DIR/api.log) in DIR, as the benchmarks run it: relay off (no broker), rate limits off
+# (one client IP would be throttled at 500 requests/s), logs at `error`; the extra variables
+# (DATABASE_URL, REDIS_URL) go to its environment. Sets `api_pid`; returns once it is ready.
+start_task_api() {
+  local bin=$1 port=$2 dir=$3
+  shift 3
+  env "$@" PORTFOLIO_DATA_DIR="$dir" KAFKA_BOOTSTRAP_SERVERS= JWT_SECRET=bench-secret-bench-secret-bench-secret \
+    TASK_API_RATE_LIMIT_PER_IP=0 TASK_API_RATE_LIMIT_PER_USER=0 TASK_API_ADDR="127.0.0.1:$port" RUST_LOG=error \
+    "$bin" >"$dir/api.log" 2>&1 &
+  api_pid=$!
+  wait_up "http://127.0.0.1:$port/readyz"
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # fixture BASE DIR — registers a user, creates a project and a task under BASE (…/v1); sets

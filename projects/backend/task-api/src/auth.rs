@@ -5,8 +5,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -49,6 +49,28 @@ pub fn random_token(prefix: &str) -> String {
 pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
+
+/// The token of the request's `Authorization` header: `Ok(None)` without one, a 401 problem
+/// for a scheme other than `Bearer`. The rate limiter and [`Actor`] read the header through
+/// this one function, so they agree on whose request it is.
+pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
+    let Some(h) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    h.strip_prefix("Bearer ")
+        .or_else(|| h.strip_prefix("bearer "))
+        .map(|t| Some(t.trim()))
+        .ok_or_else(|| Problem::unauthorized("the Authorization scheme must be Bearer"))
+}
+
+/// The user whose access token the request's `Authorization` header carries, put in the
+/// request's extensions by whoever checked it first (the per-user rate limit), so the
+/// [`Actor`] extractor does not check the same token again.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifiedUser(pub Uuid);
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -169,17 +191,8 @@ impl FromRequestParts<AppState> for Actor {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let token = match parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-        {
-            Some(h) => h
-                .strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-                .ok_or_else(|| Problem::unauthorized("the Authorization scheme must be Bearer"))?
-                .trim()
-                .to_string(),
+        let token = match bearer(&parts.headers)? {
+            Some(t) => t.to_string(),
             // Browsers' EventSource and WebSocket cannot send headers: the push stream and
             // the counters' hub also take the token as `?access_token=`.
             None => stream_token(parts).ok_or_else(|| {
@@ -205,9 +218,12 @@ impl FromRequestParts<AppState> for Actor {
             actor.require(if write { Scope::Write } else { Scope::Read })?;
             return Ok(actor);
         }
-        let user_id = state.jwt.verify(token).ok_or_else(|| {
-            Problem::unauthorized("the access token is invalid or expired; refresh it")
-        })?;
+        let verified = parts.extensions.get::<VerifiedUser>().map(|v| v.0);
+        let user_id = verified
+            .or_else(|| state.jwt.verify(token))
+            .ok_or_else(|| {
+                Problem::unauthorized("the access token is invalid or expired; refresh it")
+            })?;
         Ok(Actor {
             user_id,
             scopes: None,

@@ -78,7 +78,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request) -> Self::Future {
+    fn call(&mut self, mut req: Request) -> Self::Future {
         let start = Instant::now();
         let handles = self.shared.metrics.route(
             req.method(),
@@ -91,7 +91,7 @@ where
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
         if let Some(peer) = peer
-            && let Some(refused) = self.shared.limits.refusal(peer, &req)
+            && let Some(refused) = self.shared.limits.refusal(peer, &mut req)
         {
             handles.record(refused.status().as_u16(), start);
             return Box::pin(std::future::ready(Ok(refused)));
@@ -154,21 +154,24 @@ struct RouteMetrics {
 
 impl RouteMetrics {
     fn route(&self, method: &Method, route: &str) -> Arc<Handles> {
+        let method = label(method);
+        let find =
+            |by_method: &Vec<Arc<Handles>>| by_method.iter().find(|h| h.method == method).cloned();
         if let Some(found) = self
             .routes
             .read()
             .expect("metrics lock")
             .get(route)
-            .and_then(|by_method| by_method.iter().find(|h| h.method == label(method)))
+            .and_then(find)
         {
-            return found.clone();
+            return found;
         }
         let mut routes = self.routes.write().expect("metrics lock");
         let by_method = routes.entry(route.to_string()).or_default();
-        if let Some(found) = by_method.iter().find(|h| h.method == label(method)) {
-            return found.clone();
+        if let Some(found) = find(by_method) {
+            return found;
         }
-        let method: &'static str = leak(label(method));
+        let method: &'static str = leak(method);
         let route: &'static str = leak(route);
         let handles = Arc::new(Handles {
             method,

@@ -36,10 +36,10 @@ use crate::auth::Jwt;
 use crate::problem::Problem;
 pub use crate::settings::Settings;
 
-/// What every handler reads. Cloned for every request, several times over (each route and
-/// each `from_fn` layer holds its own copy of the service stack), so it is one `Arc`: a clone
-/// is a reference-count increment instead of copying the settings' strings and the JWT keys
-/// (which also zeroise on drop). Fields are reached through `Deref`: `state.store`.
+/// What every handler reads. A request clones its route's service, state included, so it is
+/// one `Arc`: a clone is a reference-count increment instead of copying the settings' strings
+/// and the JWT keys (which also zeroise on drop). Fields are reached through `Deref`:
+/// `state.store`.
 #[derive(Clone)]
 pub struct AppState(std::sync::Arc<State>);
 

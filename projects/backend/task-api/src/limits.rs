@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::auth::Jwt;
+use crate::auth::{Jwt, VerifiedUser};
 use crate::problem::Problem;
 
 #[derive(Clone)]
@@ -54,32 +54,32 @@ impl Limits {
     /// Drops the buckets that are full again (a caller quiet for long enough); returns how
     /// many buckets remain.
     pub fn prune(&self) -> usize {
-        let mut left = 0;
-        if let Some(l) = &self.per_ip {
-            l.retain_recent();
-            l.shrink_to_fit();
-            left += l.len();
+        fn prune<K: std::hash::Hash + Eq + Clone>(
+            l: &Option<Arc<DefaultKeyedRateLimiter<K>>>,
+        ) -> usize {
+            l.as_ref().map_or(0, |l| {
+                l.retain_recent();
+                l.shrink_to_fit();
+                l.len()
+            })
         }
-        if let Some(l) = &self.per_user {
-            l.retain_recent();
-            l.shrink_to_fit();
-            left += l.len();
-        }
-        left
+        prune(&self.per_ip) + prune(&self.per_user)
     }
 }
 
-/// The caller's identity for the per-user bucket: the user of a valid access token, or the
-/// hash of an API key. A token whose signature does not check out gets no bucket of its own
-/// (the handler refuses it; the per-IP bucket still counts it), so a forged token naming a
-/// victim's id cannot spend the victim's bucket.
-fn user_key(req: &Request, jwt: &Jwt) -> Option<String> {
-    let h = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = h.strip_prefix("Bearer ").unwrap_or(h).trim();
+/// The caller's identity for the per-user bucket: the user of a valid access token (recorded
+/// in the request as [`VerifiedUser`] for the handler), or the hash of an API key. A token
+/// whose signature does not check out gets no bucket of its own (the handler refuses it; the
+/// per-IP bucket still counts it), so a forged token naming a victim's id cannot spend the
+/// victim's bucket.
+fn user_key(req: &mut Request, jwt: &Jwt) -> Option<String> {
+    let token = crate::auth::bearer(req.headers()).ok().flatten()?;
     if token.starts_with(crate::auth::API_KEY_PREFIX) {
         return Some(format!("key:{}", crate::auth::sha256_hex(token)));
     }
-    jwt.verify(token).map(|user| format!("sub:{user}"))
+    let user = jwt.verify(token)?;
+    req.extensions_mut().insert(VerifiedUser(user));
+    Some(format!("sub:{user}"))
 }
 
 fn too_many(wait: std::time::Duration, what: &str) -> Response {
@@ -100,7 +100,7 @@ fn too_many(wait: std::time::Duration, what: &str) -> Response {
 impl Limits {
     /// Takes a token from the caller's buckets (`peer`'s and, when the per-user limit is on,
     /// the token's subject's); the `429` answer when one is empty, `None` when it may pass.
-    pub fn refusal(&self, peer: IpAddr, req: &Request) -> Option<Response> {
+    pub fn refusal(&self, peer: IpAddr, req: &mut Request) -> Option<Response> {
         if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             self.prune();
         }
@@ -141,16 +141,16 @@ mod tests {
         let forged = Jwt::new(b"someone else's key, someone else's", 900).issue(victim);
         let peer: IpAddr = [127, 0, 0, 1].into();
         for _ in 0..10 {
-            assert!(limits.refusal(peer, &request(&forged)).is_none());
+            assert!(limits.refusal(peer, &mut request(&forged)).is_none());
         }
         let genuine = jwt.issue(victim);
         assert!(
-            limits.refusal(peer, &request(&genuine)).is_none(),
+            limits.refusal(peer, &mut request(&genuine)).is_none(),
             "burst of 2"
         );
-        assert!(limits.refusal(peer, &request(&genuine)).is_none());
+        assert!(limits.refusal(peer, &mut request(&genuine)).is_none());
         assert!(
-            limits.refusal(peer, &request(&genuine)).is_some(),
+            limits.refusal(peer, &mut request(&genuine)).is_some(),
             "now empty"
         );
     }
@@ -158,9 +158,9 @@ mod tests {
     #[test]
     fn idle_buckets_are_pruned() {
         let limits = Limits::new(1000, 0, Jwt::new(b"k k k k k k k k k k k k k k k k", 900));
-        let req = request("none");
+        let mut req = request("none");
         for i in 0..=255u8 {
-            assert!(limits.refusal([10, 0, 0, i].into(), &req).is_none());
+            assert!(limits.refusal([10, 0, 0, i].into(), &mut req).is_none());
         }
         assert_eq!(limits.per_ip.as_ref().unwrap().len(), 256);
         // A bucket of 1000/s with a burst of 2000 is full again after 2 s.
