@@ -612,6 +612,28 @@ pub enum AuditCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Record evidence from a tool outside the platform (a model promotion, a scan): one
+    /// record per control that lists the source, chained like the platform's own.
+    #[command(
+        after_help = "Example:\n  cat evidence.json | portfolio audit record --source promotion \\\n    --subject late-task-v3 --summary 'late-task v3 promoted to production' --data -\n\nSources are the controls' (audits/controls.toml): promotion, approval, rollback, scanner, …\nPrints the files written (none when no control lists the source)."
+    )]
+    Record {
+        /// The evidence source a control lists (`promotion`, `rollback`, `scanner`, …).
+        #[arg(long)]
+        source: String,
+        /// What the evidence is about (a commit, a model version); part of the file name.
+        #[arg(long)]
+        subject: String,
+        /// One line for the Markdown summary.
+        #[arg(long)]
+        summary: String,
+        /// A JSON file with the evidence's data, `-` for standard input.
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// Machine-readable output (JSON on standard output).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

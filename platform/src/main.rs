@@ -1375,6 +1375,37 @@ fn audit_cmd(root: &Path, cmd: portfolio::cli::AuditCmd) -> CmdResult {
             }
             Ok(())
         }
+        AuditCmd::Record {
+            source,
+            subject,
+            summary,
+            data,
+            json,
+        } => {
+            let text = if data.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+                    .map_err(|e| anyhow::anyhow!("reading the evidence from standard input: {e}"))?
+            } else {
+                std::fs::read_to_string(&data)
+                    .map_err(|e| anyhow::anyhow!("reading {}: {e}", data.display()))?
+            };
+            let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!("the evidence data ({}) is not JSON: {e}", data.display())
+            })?;
+            let written = audit::record(root, &source, &subject, &summary, value)?;
+            if json {
+                print_json(&written);
+            } else if written.is_empty() {
+                eprintln!(
+                    "no control in audits/controls.toml lists `{source}` (or PORTFOLIO_EVIDENCE=0): nothing recorded"
+                );
+            } else {
+                for w in &written {
+                    println!("{}", w.display());
+                }
+            }
+            Ok(())
+        }
         AuditCmd::AccessReview { json } => {
             let (catalog, _) = load(root)?;
             let rows = audit::access_review(root, &catalog)?;
