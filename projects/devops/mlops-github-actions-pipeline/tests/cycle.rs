@@ -91,6 +91,11 @@ impl Repo {
 
     /// `mlops` on the registry `registry`.
     fn mlops_on(&self, who: &str, registry: &str) -> Command {
+        self.mlops_at(who, lake(), registry)
+    }
+
+    /// `mlops` on the lake `lake` and the registry `registry`.
+    fn mlops_at(&self, who: &str, lake: &str, registry: &str) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mlops"));
         cmd.current_dir(self.path())
             .env_remove("MLOPS_CONFIG")
@@ -102,7 +107,7 @@ impl Repo {
                 testkit::workspace_binary("portfolio", "portfolio"),
             )
             .env("PORTFOLIO_EVIDENCE", "1")
-            .args(["--lake", lake(), "--repo"])
+            .args(["--lake", lake, "--repo"])
             .arg(self.path())
             .args(["--registry", registry]);
         cmd
@@ -534,4 +539,34 @@ fn the_registry_works_in_a_bucket() {
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["versions"].as_array().unwrap().len(), 2, "{s}");
     assert_eq!(s["stages"]["staging"]["version"], 2, "{s}");
+}
+
+#[test]
+fn ensure_waits_for_data_then_keeps_a_model_in_staging() {
+    let repo = Repo::new();
+    let registry = repo.path().join("registry").display().to_string();
+    let empty = repo.path().join("no-lake").display().to_string();
+    let ensure = |lake: &str| -> Value {
+        let out = repo
+            .mlops_at(ML_ENGINEER, lake, &registry)
+            .args(["ensure", "--json", "--run", "run"])
+            .output()
+            .unwrap();
+        check(&out, 0, "mlops ensure");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let r = ensure(&empty);
+    assert_eq!(r["outcome"], "waiting", "{r}");
+    assert!(
+        r["detail"].as_str().unwrap().contains("gold/task_features"),
+        "{r}"
+    );
+    let r = ensure(lake());
+    assert_eq!(r["outcome"], "promoted", "{r}");
+    assert_eq!(r["version"], 1, "{r}");
+    let r = ensure(lake());
+    assert_eq!(r, serde_json::json!({"outcome": "serving", "version": 1}));
+    let s = repo.json(ML_ENGINEER, &["status", "--json"], 0);
+    assert_eq!(s["stages"]["staging"]["version"], 1, "{s}");
+    assert!(s["stages"].get("production").is_none(), "{s}");
 }
