@@ -6,8 +6,9 @@
 //! `ci:*`, `promotion`, `approval`, `rollback`, `freeze`, `release`, `access-review`,
 //! `dr-drill`, `scanner`). Each event of a listed source writes, for every control that lists
 //! it, `audits/<YYYY>/<control-id>/<time>-<source>-<subject>.json` and a Markdown summary
-//! beside it, and appends a line to `audits/<YYYY>/chain.jsonl` holding the record's SHA-256
-//! and the hash of the previous line. `verify` recomputes all of it. `PORTFOLIO_EVIDENCE=0`
+//! beside it, and appends a line to `audits/<YYYY>/chain.jsonl` holding the record's SHA-256,
+//! its summary's, and the hash of the previous line (lines written before summaries were
+//! chained lack the summary's). `verify` recomputes all of it. `PORTFOLIO_EVIDENCE=0`
 //! turns recording off for runs that are not evidence.
 
 use std::collections::BTreeMap;
@@ -120,6 +121,9 @@ struct ChainLine {
     at: String,
     path: String,
     sha256: String,
+    /// The Markdown summary's SHA-256 (absent on lines written before summaries were chained).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    summary_sha256: Option<String>,
     prev: String,
     hash: String,
 }
@@ -128,8 +132,18 @@ fn sha256_hex(bytes: &[u8]) -> String {
     crate::ci::hex(&Sha256::digest(bytes))
 }
 
-fn line_hash(seq: u64, at: &str, path: &str, sha256: &str, prev: &str) -> String {
-    sha256_hex(format!("{seq}\n{at}\n{path}\n{sha256}\n{prev}").as_bytes())
+fn line_hash(l: &ChainLine) -> String {
+    let (seq, at, path, sha256, prev) = (l.seq, &l.at, &l.path, &l.sha256, &l.prev);
+    let mut text = format!("{seq}\n{at}\n{path}\n{sha256}\n{prev}");
+    if let Some(md) = &l.summary_sha256 {
+        text.push_str(&format!("\n{md}"));
+    }
+    sha256_hex(text.as_bytes())
+}
+
+/// The Markdown summary beside a record.
+fn summary_path(json: &Path) -> PathBuf {
+    json.with_extension("md")
 }
 
 fn chain_path(root: &Path, year: i32) -> PathBuf {
@@ -218,7 +232,7 @@ pub fn record(
             sha256_hex(&json),
             summary
         );
-        fs::write(dir.join(format!("{stem_unique}.md")), md)?;
+        fs::write(summary_path(&json_path), &md)?;
         // Chain the record.
         let chain = chain_path(root, at.year());
         let lines = read_chain(&chain);
@@ -230,15 +244,16 @@ pub fn record(
         let rel = crate::diag::relative(root, &json_path)
             .display()
             .to_string();
-        let sha = sha256_hex(&json);
-        let line = ChainLine {
+        let mut line = ChainLine {
             seq,
             at: ev.at.clone(),
-            hash: line_hash(seq, &ev.at, &rel, &sha, &prev),
             path: rel,
-            sha256: sha,
+            sha256: sha256_hex(&json),
+            summary_sha256: Some(sha256_hex(md.as_bytes())),
             prev,
+            hash: String::new(),
         };
+        line.hash = line_hash(&line);
         let mut f = OpenOptions::new().create(true).append(true).open(&chain)?;
         writeln!(f, "{}", serde_json::to_string(&line).expect("serialises"))?;
         written.push(json_path);
@@ -335,7 +350,7 @@ pub fn verify(root: &Path) -> VerifyReport {
             if l.prev != prev {
                 report.problems.push(format!("{at}: does not follow the previous line (a line was removed, reordered or edited)"));
             }
-            if line_hash(l.seq, &l.at, &l.path, &l.sha256, &l.prev) != l.hash {
+            if line_hash(&l) != l.hash {
                 report
                     .problems
                     .push(format!("{at}: the line was edited (hash mismatch)"));
@@ -351,6 +366,20 @@ pub fn verify(root: &Path) -> VerifyReport {
                     l.path
                 )),
                 Ok(_) => report.records += 1,
+            }
+            if let Some(want) = &l.summary_sha256 {
+                let md = summary_path(Path::new(&l.path));
+                match fs::read(root.join(&md)) {
+                    Err(_) => report.problems.push(format!(
+                        "{}: the summary was deleted (chained at {at})",
+                        md.display()
+                    )),
+                    Ok(bytes) if &sha256_hex(&bytes) != want => report.problems.push(format!(
+                        "{}: the summary was edited after it was recorded (SHA-256 differs from {at})",
+                        md.display()
+                    )),
+                    Ok(_) => {}
+                }
             }
         }
         // Records that the chain does not know.

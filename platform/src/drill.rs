@@ -24,9 +24,10 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
@@ -545,8 +546,10 @@ fn run(
         .map(fs::canonicalize)
         .collect::<Result<_, _>>()?;
     let (snapshot, backup_bytes) = sb.step("backup", |sb| {
-        let password: String = (0..4).map(|_| uuid_like()).collect();
-        fs::write(sb.dir.join("password"), format!("{password}\n"))?;
+        write_secret(
+            &sb.dir.join("password"),
+            &format!("{}\n", throwaway_password()?),
+        )?;
         sb.file_backup("backup", &["init"])?;
         let mut args = vec!["backup".to_string(), "--json".into()];
         args.extend(states.iter().map(|s| s.display().to_string()));
@@ -650,16 +653,24 @@ fn run(
     Ok(result)
 }
 
-fn uuid_like() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
-            .as_nanos(),
-    );
-    format!("{:016x}", h.finish())
+/// 256 bits from the operating system's CSPRNG, as hex: the drill's backup password.
+fn throwaway_password() -> io::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| io::Error::other(format!("the OS CSPRNG: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Writes a secret readable by its owner only (0600 from creation, never wider).
+fn write_secret(path: &Path, contents: &str) -> io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let _ = fs::remove_file(path);
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(contents.as_bytes())
 }
 
 fn yes(b: bool) -> &'static str {
@@ -723,6 +734,22 @@ pub fn log_exercise(root: &Path, r: &DrillResult) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_throwaway_password_is_random_and_private() {
+        let a = throwaway_password().unwrap();
+        let b = throwaway_password().unwrap();
+        assert_eq!(a.len(), 64, "{a}");
+        assert_ne!(a, b);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("password");
+        fs::write(&path, "an older, world-readable file").unwrap();
+        write_secret(&path, &a).unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), a);
+    }
 
     #[test]
     fn durations_in_seconds() {

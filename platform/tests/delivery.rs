@@ -602,10 +602,18 @@ fn audit_evidence_is_chained_verified_and_reported() {
         .replace("\"recorded_by\": \"", "\"recorded_by\": \"mallory+");
     fs::write(&records[0], edited).unwrap();
     fs::remove_file(&records[1]).unwrap();
+    // The Markdown summary is chained too: a softened summary is found.
+    let summary = records[2].with_extension("md");
+    let softened = fs::read_to_string(&summary).unwrap() + "\n(Approved retroactively.)\n";
+    fs::write(&summary, softened).unwrap();
     let out = repo.refused(ALICE, IN_WINDOW, &["audit", "verify"]);
     assert!(out.contains("edited after it was recorded"), "{out}");
     assert!(out.contains("deleted (chained at"), "{out}");
-    assert!(out.contains("2 problem(s)"), "{out}");
+    assert!(
+        out.contains("the summary was edited after it was recorded"),
+        "{out}"
+    );
+    assert!(out.contains("3 problem(s)"), "{out}");
 }
 
 #[test]
