@@ -427,13 +427,19 @@ pub enum SecretsCmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Give files to the recipients their rule names now, without re-encrypting values.
+    /// Give files to the recipients their rule names now. Adding recipients keeps the values
+    /// as they are; removing one also rotates the data key (a removed recipient may have kept
+    /// it), unless --no-rotate.
     #[command(
-        after_help = "Example (after adding a recipient to .portfolio-secrets.toml):\n  portfolio secrets updatekeys secrets/staging/*.yaml"
+        after_help = "Examples:\n  portfolio secrets updatekeys secrets/staging/*.yaml      # after editing .portfolio-secrets.toml\n  portfolio secrets updatekeys --no-rotate secrets/x.env   # keep values; the removed recipient can still read them"
     )]
     Updatekeys {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Keep the data key when a recipient is removed (they can still decrypt the values
+        /// with the key they had); by default it is rotated.
+        #[arg(long)]
+        no_rotate: bool,
     },
     /// For a new key set: update recipients and rotate the data key of every encrypted file
     /// under secrets/.

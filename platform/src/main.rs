@@ -1210,11 +1210,20 @@ fn secrets_cmd(root: &Path, cmd: portfolio::cli::SecretsCmd) -> CmdResult {
             }
             Ok(())
         }
-        SecretsCmd::Updatekeys { files } => {
+        SecretsCmd::Updatekeys { files, no_rotate } => {
             for f in &files {
                 let (before, after) = secretcmd::update_keys(root, f)?;
+                let removed = before.iter().filter(|r| !after.contains(r)).count();
                 if before == after {
                     eprintln!("{}: recipients already up to date", f.display());
+                } else if removed > 0 && !no_rotate {
+                    secretcmd::rotate(f)?;
+                    eprintln!(
+                        "{}: {} → {} recipient(s); {removed} removed, so the data key was rotated and every value re-encrypted",
+                        f.display(),
+                        before.len(),
+                        after.len()
+                    );
                 } else {
                     eprintln!(
                         "{}: {} → {} recipient(s), values unchanged",
@@ -1222,6 +1231,13 @@ fn secrets_cmd(root: &Path, cmd: portfolio::cli::SecretsCmd) -> CmdResult {
                         before.len(),
                         after.len()
                     );
+                    if removed > 0 {
+                        eprintln!(
+                            "warning: {}: the data key is unchanged (--no-rotate): the {removed} removed recipient(s) can still decrypt it with the key they had; run `portfolio secrets rotate {}`",
+                            f.display(),
+                            f.display()
+                        );
+                    }
                 }
             }
             Ok(())

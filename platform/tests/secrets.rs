@@ -202,6 +202,42 @@ fn secrets_round_trip_refuse_tampering_and_never_leak() {
     repo.ok(&bob, &["secrets", "decrypt", yaml.to_str().unwrap()]);
     repo.ok(&bob, &["secrets", "rotate", yaml.to_str().unwrap()]);
     assert_ne!(pw(&after), pw(&fs::read_to_string(&yaml).unwrap()));
+
+    // Removing a recipient rotates the data key: the values Alice could read are re-encrypted.
+    let two = fs::read_to_string(root.join(".portfolio-secrets.toml")).unwrap();
+    let with_both = fs::read_to_string(&yaml).unwrap();
+    fs::write(
+        root.join(".portfolio-secrets.toml"),
+        format!("[[rule]]\npath = \"secrets/**\"\nrecipients = [\"{b}\"]\n"),
+    )
+    .unwrap();
+    let out = repo.ok(&bob, &["secrets", "updatekeys", yaml.to_str().unwrap()]);
+    assert!(
+        out.contains("1 removed, so the data key was rotated"),
+        "{out}"
+    );
+    assert_ne!(pw(&with_both), pw(&fs::read_to_string(&yaml).unwrap()));
+    let out = repo.run(&alice, &["secrets", "decrypt", yaml.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    repo.ok(&bob, &["secrets", "decrypt", yaml.to_str().unwrap()]);
+    // --no-rotate keeps the values and says what that means.
+    fs::write(&yaml, &with_both).unwrap();
+    let out = repo.ok(
+        &bob,
+        &[
+            "secrets",
+            "updatekeys",
+            "--no-rotate",
+            yaml.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.contains("can still decrypt it with the key they had"),
+        "{out}"
+    );
+    assert_eq!(pw(&with_both), pw(&fs::read_to_string(&yaml).unwrap()));
+    fs::write(root.join(".portfolio-secrets.toml"), two).unwrap();
+    fs::write(&yaml, &with_both).unwrap();
     let out = repo.ok(&alice, &["secrets", "reseal"]);
     assert!(out.contains("3 file(s) resealed"), "{out}");
     // A bad rules file is named.
