@@ -99,6 +99,8 @@ fn describe(e: figment::Error, env_prefix: &str) -> String {
 }
 
 #[cfg(test)]
+// figment's Jail closures return its own (large) error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use serde::Deserialize;
@@ -125,11 +127,11 @@ mod tests {
         }
     }
 
-    /// Environment variables are process-wide; each test uses a prefix of its own.
-    #[allow(unsafe_code)]
-    fn set(key: &str, value: &str) {
-        // SAFETY: no other thread reads a variable under this test's prefix.
-        unsafe { std::env::set_var(key, value) }
+    /// Runs `f` in a figment `Jail`: environment variables it sets are set under the jail's
+    /// lock (one jail at a time in the process) and restored when it ends, so tests never race
+    /// on the process environment and no test code writes it directly.
+    fn jailed(f: impl FnOnce(&mut figment::Jail) -> figment::error::Result<()>) {
+        figment::Jail::expect_with(f);
     }
 
     #[test]
@@ -146,21 +148,27 @@ mod tests {
             "addr = \"0.0.0.0:9000\"\n[database]\nmax_connections = 20\n",
         )
         .unwrap();
-        set("CFG_T2_DATABASE__MAX_CONNECTIONS", "50");
-        let s: Settings = load(&defaults(), Some(&path), "CFG_T2_").unwrap();
-        assert_eq!(s.addr, "0.0.0.0:9000");
-        assert_eq!(s.database.url, "sqlite://a.db");
-        assert_eq!(s.database.max_connections, 50);
+        jailed(|jail| {
+            jail.set_env("CFG_T2_DATABASE__MAX_CONNECTIONS", "50");
+            let s: Settings = load(&defaults(), Some(&path), "CFG_T2_").unwrap();
+            assert_eq!(s.addr, "0.0.0.0:9000");
+            assert_eq!(s.database.url, "sqlite://a.db");
+            assert_eq!(s.database.max_connections, 50);
+            Ok(())
+        });
     }
 
     #[test]
     fn a_bad_environment_value_names_key_and_variable() {
-        set("CFG_T3_DATABASE__MAX_CONNECTIONS", "many");
-        let err = load(&defaults(), None, "CFG_T3_").unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "`database.max_connections` from environment variable CFG_T3_DATABASE__MAX_CONNECTIONS: invalid type: found string \"many\", expected u32"
-        );
+        jailed(|jail| {
+            jail.set_env("CFG_T3_DATABASE__MAX_CONNECTIONS", "many");
+            let err = load(&defaults(), None, "CFG_T3_").unwrap_err().to_string();
+            assert_eq!(
+                err,
+                "`database.max_connections` from environment variable CFG_T3_DATABASE__MAX_CONNECTIONS: invalid type: found string \"many\", expected u32"
+            );
+            Ok(())
+        });
     }
 
     #[test]
@@ -195,17 +203,20 @@ mod tests {
             load_with_shared(&d, None, &["CFG_T6_URL"], "CFG_T6X_").unwrap(),
             d
         );
-        set("CFG_T6_URL", "postgres://shared");
-        let s = load_with_shared(&d, None, &["CFG_T6_URL"], "CFG_T6X_").unwrap();
-        assert_eq!(s.cfg_t6_url, "postgres://shared");
-        assert_eq!(
-            load(&d, None, "CFG_T6X_").unwrap(),
-            d,
-            "unlisted shared names are not read"
-        );
-        set("CFG_T6X_CFG_T6_URL", "postgres://specific");
-        let s = load_with_shared(&d, None, &["CFG_T6_URL"], "CFG_T6X_").unwrap();
-        assert_eq!(s.cfg_t6_url, "postgres://specific");
+        jailed(|jail| {
+            jail.set_env("CFG_T6_URL", "postgres://shared");
+            let s = load_with_shared(&d, None, &["CFG_T6_URL"], "CFG_T6X_").unwrap();
+            assert_eq!(s.cfg_t6_url, "postgres://shared");
+            assert_eq!(
+                load(&d, None, "CFG_T6X_").unwrap(),
+                d,
+                "unlisted shared names are not read"
+            );
+            jail.set_env("CFG_T6X_CFG_T6_URL", "postgres://specific");
+            let s = load_with_shared(&d, None, &["CFG_T6_URL"], "CFG_T6X_").unwrap();
+            assert_eq!(s.cfg_t6_url, "postgres://specific");
+            Ok(())
+        });
     }
 
     #[derive(Debug, Serialize, Deserialize)]
@@ -215,14 +226,20 @@ mod tests {
 
     #[test]
     fn a_bad_shared_variable_is_named() {
-        set("CFG_T7_PORT", "many");
-        let err = load_with_shared(&Port { cfg_t7_port: 1 }, None, &["CFG_T7_PORT"], "CFG_T7X_")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("`cfg_t7_port` from environment variable CFG_T7_PORT: invalid type"),
-            "{err}"
-        );
+        jailed(|jail| {
+            jail.set_env("CFG_T7_PORT", "many");
+            let err =
+                load_with_shared(&Port { cfg_t7_port: 1 }, None, &["CFG_T7_PORT"], "CFG_T7X_")
+                    .unwrap_err()
+                    .to_string();
+            assert!(
+                err.starts_with(
+                    "`cfg_t7_port` from environment variable CFG_T7_PORT: invalid type"
+                ),
+                "{err}"
+            );
+            Ok(())
+        });
     }
 
     #[test]
