@@ -10,14 +10,16 @@ use std::time::Duration;
 use common::*;
 use serde_json::{Value, json};
 
-/// Reads `event:`/`data:` pairs from an SSE response into a channel.
+/// Opens an SSE stream (asserting here, on the test's thread, that it opened) and reads its
+/// `event:`/`data:` pairs into a channel, which disconnects when the stream ends.
 fn listen(url: String) -> mpsc::Receiver<(String, String)> {
+    let res = http().get(&url).call().expect("stream opens");
+    assert_eq!(res.status(), 200, "the stream opens");
+    let body = res.into_body().into_reader();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let res = http().get(&url).call().expect("stream opens");
-        assert_eq!(res.status(), 200);
         let mut event = String::new();
-        for line in std::io::BufReader::new(res.into_body().into_reader()).lines() {
+        for line in std::io::BufReader::new(body).lines() {
             let Ok(line) = line else { break };
             if let Some(e) = line.strip_prefix("event:") {
                 event = e.trim().to_string();
@@ -96,7 +98,7 @@ fn an_open_stream_does_not_block_graceful_shutdown() {
     let mut app = App::spawn("sqlite");
     let (a, _, _) = register(&app, "a@example.org");
     let p = project(&app, &a, "Live");
-    let _rx = listen(app.url(&format!("/v1/projects/{p}/events?access_token={a}")));
+    let rx = listen(app.url(&format!("/v1/projects/{p}/events?access_token={a}")));
     std::thread::sleep(Duration::from_millis(300));
     std::process::Command::new("kill")
         .args(["-TERM", &app.child.id().to_string()])
@@ -107,4 +109,13 @@ fn an_open_stream_does_not_block_graceful_shutdown() {
         app.child.try_wait().unwrap().is_some()
     });
     assert!(start.elapsed() < Duration::from_secs(5), "stopped promptly");
+    // The stream was open until the shutdown, and the shutdown ended it.
+    let end = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match rx.recv_timeout(end.saturating_duration_since(std::time::Instant::now())) {
+            Ok(_) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("the stream outlived the server"),
+        }
+    }
 }
