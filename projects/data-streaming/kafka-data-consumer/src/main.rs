@@ -136,25 +136,62 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// The PII token key: `PII_TOKEN_KEY`, or for a local lake a random key created once and kept
-/// beside the tables (`<lake>/.pii-token-key`, mode 0600), so tokens stay stable across runs.
+/// The PII token key: `PII_TOKEN_KEY`, else the file `PII_TOKEN_KEY_FILE`; in development
+/// (under `portfolio up`, which sets `PORTFOLIO_ROOT`) a random key created once in
+/// `$PORTFOLIO_ROOT/.portfolio/secrets/pii-token-key` (mode 0600). Never a file inside the lake
+/// it protects: whoever can read the lake must not be able to reverse its tokens. A key an
+/// older version kept in `<lake>/.pii-token-key` is moved out (tokens stay stable).
 fn token_key(lake: &str) -> anyhow::Result<String> {
-    if let Ok(k) = std::env::var("PII_TOKEN_KEY")
-        && !k.is_empty()
-    {
+    use std::path::{Path, PathBuf};
+    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let Some(k) = set("PII_TOKEN_KEY") {
+        return Ok(k);
+    }
+    let (path, generated) = match (set("PII_TOKEN_KEY_FILE"), set("PORTFOLIO_ROOT")) {
+        (Some(f), _) => (PathBuf::from(lake::resolve(&f)), false),
+        (None, Some(root)) => (
+            Path::new(&root).join(".portfolio/secrets/pii-token-key"),
+            true,
+        ),
+        (None, None) => anyhow::bail!(
+            "neither PII_TOKEN_KEY nor PII_TOKEN_KEY_FILE is set: outside development (`portfolio up`) the key of the PII tokens comes from the secret store (`portfolio env render`), never from the lake it protects"
+        ),
+    };
+    let legacy = (!lake.contains("://")).then(|| Path::new(lake).join(".pii-token-key"));
+    if !lake.contains("://") {
+        let inside = std::path::absolute(&path)?.starts_with(std::path::absolute(lake)?);
+        anyhow::ensure!(
+            !inside,
+            "{}: the PII token key must not live inside the lake it protects ({lake}); keep it in the secret store or a file outside the lake",
+            path.display()
+        );
+    }
+    if let Ok(k) = std::fs::read_to_string(&path) {
+        let k = k.trim().to_string();
+        anyhow::ensure!(
+            !k.is_empty(),
+            "{}: the PII token key file is empty",
+            path.display()
+        );
         return Ok(k);
     }
     anyhow::ensure!(
-        !lake.contains("://"),
-        "PII_TOKEN_KEY is not set: a lake in object storage needs the key of the PII tokens (at least 16 bytes; `portfolio env render` provides it)"
+        generated,
+        "PII_TOKEN_KEY_FILE {}: cannot be read (it holds the key of the PII tokens)",
+        path.display()
     );
-    let path = std::path::Path::new(lake).join(".pii-token-key");
-    if let Ok(k) = std::fs::read_to_string(&path) {
-        return Ok(k.trim().to_string());
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+    }
+    if let Some(old) = legacy.filter(|p| p.is_file()) {
+        std::fs::rename(&old, &path)
+            .map_err(|e| anyhow::anyhow!("moving {} out of the lake: {e}", old.display()))?;
+        tracing::warn!(from = %old.display(), to = %path.display(), "moved the PII token key out of the lake");
+        return token_key(lake);
     }
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
-    std::fs::create_dir_all(lake)?;
     let key = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
