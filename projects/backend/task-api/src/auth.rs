@@ -137,6 +137,9 @@ impl Jwt {
         }
         let mut v = Validation::new(Algorithm::HS256);
         v.leeway = 0;
+        // A token that says it is not valid yet is not (ours carry no `nbf`; one that does
+        // was made elsewhere).
+        v.validate_nbf = true;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v).ok()?;
         let user = Uuid::parse_str(&data.claims.sub).ok()?;
         self.verified

@@ -804,3 +804,98 @@ fn healthcheck_command_probes_a_running_instance() {
     let err = String::from_utf8_lossy(&closed.stderr);
     assert!(err.contains("healthz"), "{err}");
 }
+
+/// Forged and stale JWTs are refused with 401: `alg: none`, another algorithm with our key,
+/// another key, expired, not yet valid, and claims changed under a genuine signature.
+#[test]
+fn forged_and_stale_tokens_are_refused() {
+    use base64::Engine as _;
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let app = App::spawn("sqlite");
+    let (good, _, user) = register(&app, "a@example.org");
+    let (_, _, other) = register(&app, "b@example.org");
+    assert_eq!(get(&app, "/v1/projects", &good).status, 200);
+    let secret = b"test-secret-test-secret-test-secret-42";
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = |sub: &str, iat: u64, exp: u64, nbf: Option<u64>| {
+        let mut c = json!({"sub": sub, "iat": iat, "exp": exp});
+        if let Some(nbf) = nbf {
+            c["nbf"] = json!(nbf);
+        }
+        c
+    };
+    let sign = |alg, key: &[u8], c: &serde_json::Value| {
+        jsonwebtoken::encode(&Header::new(alg), c, &EncodingKey::from_secret(key)).unwrap()
+    };
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let fresh = claims(&user, now, now + 600, None);
+    // The control: our key, our algorithm, valid claims — accepted.
+    assert_eq!(
+        get(
+            &app,
+            "/v1/projects",
+            &sign(Algorithm::HS256, secret, &fresh)
+        )
+        .status,
+        200
+    );
+    let good_parts: Vec<&str> = good.split('.').collect();
+    let cases = [
+        (
+            "alg: none",
+            format!(
+                "{}.{}.",
+                b64(br#"{"alg":"none","typ":"JWT"}"#),
+                b64(fresh.to_string().as_bytes())
+            ),
+        ),
+        ("HS512 with our key", sign(Algorithm::HS512, secret, &fresh)),
+        (
+            "another key",
+            sign(
+                Algorithm::HS256,
+                b"another-secret-another-secret-0000",
+                &fresh,
+            ),
+        ),
+        (
+            "expired",
+            sign(
+                Algorithm::HS256,
+                secret,
+                &claims(&user, now - 7200, now - 3600, None),
+            ),
+        ),
+        (
+            "not yet valid",
+            sign(
+                Algorithm::HS256,
+                secret,
+                &claims(&user, now, now + 7200, Some(now + 3600)),
+            ),
+        ),
+        (
+            "another user's id under a genuine signature",
+            format!(
+                "{}.{}.{}",
+                good_parts[0],
+                b64(claims(&other, now, now + 600, None).to_string().as_bytes()),
+                good_parts[2]
+            ),
+        ),
+        ("garbage", "not.a.token".to_string()),
+    ];
+    for (what, token) in cases {
+        let r = get(&app, "/v1/projects", &token);
+        assert_eq!(r.status, 401, "{what}: {}", r.body);
+        assert_eq!(
+            r.body["type"].as_str().map(|t| t.ends_with("unauthorized")),
+            Some(true),
+            "{what}: {}",
+            r.body
+        );
+    }
+}
