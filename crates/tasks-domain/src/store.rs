@@ -498,11 +498,23 @@ impl Store {
         if row.try_get::<i64, _>("expires_at")? <= now {
             return Ok(RefreshUse::Invalid);
         }
-        sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2")
+        // Conditional: of two refreshes racing with one token (PostgreSQL runs them side by
+        // side), only the one whose update finds it unspent wins; the other is a reuse.
+        let spent = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL")
             .bind(now)
             .bind(token_hash)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if spent != 1 {
+            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(family_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(RefreshUse::Reused);
+        }
         tx.commit().await?;
         Ok(RefreshUse::Valid {
             user_id: uuid(&row, "user_id")?,

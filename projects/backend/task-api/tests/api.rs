@@ -899,3 +899,34 @@ fn forged_and_stale_tokens_are_refused() {
         );
     }
 }
+
+/// Refreshes racing with one refresh token: exactly one wins, on both databases (PostgreSQL
+/// runs them side by side; the spend is a conditional update, not a read then a write).
+#[test]
+fn concurrent_refreshes_with_one_token_succeed_once() {
+    for backend in backends() {
+        let app = App::spawn(backend);
+        for round in 0..5 {
+            let (_, refresh, _) = register(&app, &format!("racer{round}@example.org"));
+            let barrier = std::sync::Barrier::new(8);
+            let statuses: Vec<u16> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            anon_post(&app, "/v1/auth/refresh", json!({"refresh_token": refresh}))
+                                .status
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let won = statuses.iter().filter(|&&s| s == 200).count();
+            assert_eq!(won, 1, "{backend} round {round}: {statuses:?}");
+            assert!(
+                statuses.iter().all(|&s| s == 200 || s == 401),
+                "{backend}: {statuses:?}"
+            );
+        }
+    }
+}
