@@ -9,8 +9,13 @@
 //!
 //! Messages are JSON. Server → client: `{"type":"value","value":N}` (on connect and after every
 //! change), `{"type":"ack","op":ID,"value":N}`, `{"type":"error","op":ID?,"code":C,"message":M}`
-//! (`forbidden`, `bad-request`, `read-only`, `unavailable`). Client → server:
+//! (`forbidden`, `bad-request`, `read-only`, `unavailable`, `rate-limited`). Client → server:
 //! `{"type":"increment","op":ID,"by":N}` with `ID` 1 to 64 of `[A-Za-z0-9_-]` and `N` 1 to 1000.
+//!
+//! A socket may send a burst of [`BURST`] messages, then [`RATE`] a second; beyond that each
+//! message is answered `rate-limited` (with its `op`, so a client keeps and resends it) without
+//! touching the store, and a socket that keeps flooding ([`CLOSE_AFTER`] refusals in a row) is
+//! closed with 1008 (policy violation).
 //!
 //! Read-only figures share the protocol: `tasks-completed-today` is the project's number of
 //! tasks completed today (UTC), recomputed when the push feed carries one of its events.
@@ -29,6 +34,44 @@ use crate::AppState;
 use crate::auth::Actor;
 use crate::extract::Path;
 use crate::problem::{ApiResult, Problem};
+
+/// Messages a socket may send at once, and a second after that.
+pub const BURST: f64 = 200.0;
+pub const RATE: f64 = 50.0;
+/// Refused messages in a row after which the socket is closed.
+pub const CLOSE_AFTER: u32 = 1000;
+
+/// A socket's message allowance: a token bucket of [`BURST`] refilled at [`RATE`] a second.
+struct Allowance {
+    tokens: f64,
+    at: std::time::Instant,
+    refused: u32,
+}
+
+impl Allowance {
+    fn new() -> Allowance {
+        Allowance {
+            tokens: BURST,
+            at: std::time::Instant::now(),
+            refused: 0,
+        }
+    }
+
+    /// Whether one more message may be handled now.
+    fn take(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * RATE).min(BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.refused = 0;
+            true
+        } else {
+            self.refused += 1;
+            false
+        }
+    }
+}
 
 /// Read-only live figures, served over the same socket as counters.
 pub const FIGURES: &[&str] = &["tasks-completed-today"];
@@ -172,6 +215,7 @@ async fn session(
     }
     let mut ping = tokio::time::interval(Duration::from_secs(20));
     ping.tick().await;
+    let mut allowance = Allowance::new();
     loop {
         tokio::select! {
             _ = async { draining.wait_for(|d| *d).await.map(|_| ()) } => {
@@ -226,6 +270,31 @@ async fn session(
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                     Some(Ok(_)) => continue,
                 };
+                if !allowance.take() {
+                    metrics::counter!("task_api_counter_messages_refused_total").increment(1);
+                    if allowance.refused >= CLOSE_AFTER {
+                        let _ = socket
+                            .send(Message::Close(Some(axum::extract::ws::CloseFrame {
+                                code: 1008,
+                                reason: "too many messages".into(),
+                            })))
+                            .await;
+                        return;
+                    }
+                    let op = match serde_json::from_str::<ClientMessage>(&text) {
+                        Ok(ClientMessage::Increment { op, .. }) if valid_op(&op) => Some(op),
+                        _ => None,
+                    };
+                    let refusal = ServerMessage::Error {
+                        op,
+                        code: "rate-limited",
+                        message: format!("at most {RATE} messages a second per socket (bursts of {BURST}); resend later"),
+                    };
+                    if !send(&mut socket, &refusal).await {
+                        return;
+                    }
+                    continue;
+                }
                 let reply = if writer {
                     handle(&state, user, project, &name, figure, &text).await
                 } else {

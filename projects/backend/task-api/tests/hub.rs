@@ -173,3 +173,50 @@ fn viewers_read_strangers_are_refused_and_figures_are_read_only() {
         assert_eq!(weeks[7]["completed"], 1, "this week is last: {an}");
     }
 }
+
+/// A flooding socket is held to its allowance: past the burst, messages are answered
+/// `rate-limited` (with their op, to be resent) and never reach the store; after a pause the
+/// socket works again.
+#[test]
+fn a_flooding_socket_is_rate_limited() {
+    let app = App::spawn("sqlite");
+    let (a, _, _) = register(&app, "a@example.org");
+    let p = project(&app, &a, "Flood");
+    let mut ws = connect(&app, &p, "kudos", &a).unwrap();
+    assert_eq!(next(&mut ws)["value"], 0);
+    for i in 0..600 {
+        increment(&mut ws, &format!("f{i}"), 1);
+    }
+    let (mut acks, mut limited) = (0, 0);
+    while acks + limited < 600 {
+        let m = next(&mut ws);
+        match m["type"].as_str() {
+            Some("ack") => acks += 1,
+            Some("error") => {
+                assert_eq!(m["code"], "rate-limited", "{m}");
+                assert!(
+                    m["op"].as_str().is_some_and(|op| op.starts_with('f')),
+                    "{m}"
+                );
+                limited += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(limited > 0, "600 messages at once and none refused");
+    assert!((200..550).contains(&acks), "{acks} acknowledged");
+    let r = get(&app, &format!("/v1/projects/{p}/counters/kudos"), &a);
+    assert_eq!(
+        r.body["value"], acks,
+        "refused messages never reached the store"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    increment(&mut ws, "after-the-pause", 1);
+    loop {
+        let m = next(&mut ws);
+        if m["type"] == "ack" {
+            assert_eq!(m["op"], "after-the-pause");
+            break;
+        }
+    }
+}

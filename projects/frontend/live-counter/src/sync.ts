@@ -210,8 +210,9 @@ export class CounterSync {
       this.error = null;
     } else if (m.type === "error") {
       // A refused increment is dropped (a viewer, a read-only figure): the optimistic value
-      // rolls back and the view says why. `unavailable` is kept and resent later.
-      if (m.op && m.code !== "unavailable") {
+      // rolls back and the view says why. `unavailable` and `rate-limited` are kept and resent
+      // later.
+      if (m.op && m.code !== "unavailable" && m.code !== "rate-limited") {
         this.pending = this.pending.filter((p) => p.op !== m.op);
         this.save();
       }
