@@ -1431,6 +1431,16 @@ impl Store {
         Ok(n)
     }
 
+    /// Forgets the operation ids applied before `before` (the hub prunes them daily): an
+    /// increment resent after that is counted again. Returns how many were forgotten.
+    pub async fn prune_counter_ops(&self, before: DateTime<Utc>) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM counter_ops WHERE created_at < $1")
+            .bind(micros(before))
+            .execute(&self.write)
+            .await?
+            .rows_affected())
+    }
+
     /// Adds `by` to counter `name` once per `op_id` (a resent operation changes nothing and
     /// answers the current value); viewers may not. One transaction on the single writer, so
     /// concurrent increments are never lost.

@@ -488,3 +488,55 @@ async fn the_feed_never_skips_an_event_that_commits_late() {
         }
     }
 }
+
+#[tokio::test]
+async fn old_counter_operation_ids_are_pruned() {
+    for (backend, store, _dir) in stores().await {
+        let ada = store
+            .create_user(&email("ada@example.org"), None, "h")
+            .await
+            .unwrap();
+        let p = store
+            .create_project(
+                ada.id,
+                NewProject {
+                    name: "Kudos".into(),
+                    description: None,
+                },
+            )
+            .await
+            .unwrap();
+        let c = store
+            .increment_counter(ada.id, p.project.id, "kudos", "op-1", 1)
+            .await
+            .unwrap();
+        assert!(c.applied, "{backend}");
+        // A resend is not counted twice while its id is remembered.
+        let c = store
+            .increment_counter(ada.id, p.project.id, "kudos", "op-1", 1)
+            .await
+            .unwrap();
+        assert_eq!((c.applied, c.value), (false, 1), "{backend}");
+        let a_day_ago = chrono::Utc::now() - chrono::Duration::days(1);
+        assert_eq!(
+            store.prune_counter_ops(a_day_ago).await.unwrap(),
+            0,
+            "{backend}: recent ids stay"
+        );
+        let later = chrono::Utc::now() + chrono::Duration::seconds(1);
+        assert_eq!(
+            store.prune_counter_ops(later).await.unwrap(),
+            1,
+            "{backend}"
+        );
+        let c = store
+            .increment_counter(ada.id, p.project.id, "kudos", "op-1", 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            (c.applied, c.value),
+            (true, 2),
+            "{backend}: a forgotten id counts again"
+        );
+    }
+}

@@ -12,6 +12,8 @@
 //! (`forbidden`, `bad-request`, `read-only`, `unavailable`, `rate-limited`). Client → server:
 //! `{"type":"increment","op":ID,"by":N}` with `ID` 1 to 64 of `[A-Za-z0-9_-]` and `N` 1 to 1000.
 //!
+//! Operation ids are remembered for [`OP_RETENTION`] (pruned hourly by [`prune_ops`]).
+//!
 //! A socket may send a burst of [`BURST`] messages, then [`RATE`] a second; beyond that each
 //! message is answered `rate-limited` (with its `op`, so a client keeps and resends it) without
 //! touching the store, and a socket that keeps flooding ([`CLOSE_AFTER`] refusals in a row) is
@@ -69,6 +71,32 @@ impl Allowance {
         } else {
             self.refused += 1;
             false
+        }
+    }
+}
+
+/// How long an operation id is remembered: an increment resent later than this (a client
+/// offline for over a week) is counted again.
+pub const OP_RETENTION: chrono::Duration = chrono::Duration::days(7);
+
+/// Forgets operation ids older than [`OP_RETENTION`], once a minute after start and then
+/// hourly, until `stop` flips.
+pub async fn prune_ops(
+    store: tasks_domain::store::Store,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(60),
+        Duration::from_secs(3600),
+    );
+    loop {
+        tokio::select! {
+            _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => return,
+            _ = every.tick() => match store.prune_counter_ops(chrono::Utc::now() - OP_RETENTION).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(forgotten = n, "pruned counter operation ids older than 7 days"),
+                Err(e) => tracing::warn!(error = %e, "pruning counter operation ids failed; retrying in an hour"),
+            },
         }
     }
 }

@@ -264,6 +264,7 @@ pub async fn serve(
         feed_wake.clone(),
         stop_rx.clone(),
     ));
+    tokio::spawn(hub::prune_ops(store.clone(), stop_rx.clone()));
     let relay = (!settings.kafka_bootstrap_servers.is_empty()).then(|| {
         let _ = status_tx.send("starting".into());
         tokio::spawn(relay::run(
