@@ -441,7 +441,16 @@ pub fn restore_with(
         dirs: &mut Vec<(PathBuf, Node)>,
         files: &mut Vec<(PathBuf, Node)>,
     ) -> Result<(), RepoError> {
+        let mut names = std::collections::HashSet::new();
         for n in &tree.nodes {
+            // One entry per name: a crafted tree with a symlink and a folder of one name would
+            // otherwise write through the link.
+            if !names.insert(n.name.as_str()) {
+                return Err(RepoError::Damaged(
+                    format!("entry {:?}", n.name),
+                    "appears twice in one folder".into(),
+                ));
+            }
             let unsafe_name = Path::new(&n.name).components().any(|c| {
                 matches!(
                     c,
@@ -464,6 +473,13 @@ pub fn restore_with(
                 continue;
             }
             let path = dir.join(n.name.trim_start_matches('/'));
+            // Never through a link: a symlink planted in the target where the snapshot has
+            // a folder or a file is replaced, not followed out of the target.
+            if n.name.starts_with('/') {
+                unlink_in_the_way(dir, &path)?;
+            } else if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                fs::remove_file(&path)?;
+            }
             match n.kind.as_str() {
                 "dir" => {
                     fs::create_dir_all(&path)?;
@@ -514,6 +530,26 @@ pub fn restore_with(
         fs::set_permissions(path, fs::Permissions::from_mode(n.mode))?;
     }
     Ok((files.len() as u64, bytes))
+}
+
+/// Replaces every symlink between `root` and `path` (inclusive) with nothing, so the folders
+/// created next are real ones inside `root`. A top-level entry names a whole absolute path
+/// (`/home/ada/docs`) below the target; an attacker who can write the target could have
+/// planted `home` as a link to `/`.
+fn unlink_in_the_way(root: &Path, path: &Path) -> Result<(), RepoError> {
+    let Ok(rest) = path.strip_prefix(root) else {
+        return Ok(());
+    };
+    let mut at = root.to_path_buf();
+    for c in rest.components() {
+        at.push(c);
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => fs::remove_file(&at)?,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(())
 }
 
 /// Reads `blobs` on worker threads, at most a window ahead of `consume`, which takes them in

@@ -214,6 +214,47 @@ fn age_key(recipient: &age::x25519::Recipient, master: &[u8]) -> Result<KeyFile>
     })
 }
 
+/// The largest Argon2 parameters a key file may ask for (1 GiB, 20 passes, 16 lanes): a
+/// crafted key file must not make opening the repository allocate 4 GiB or panic.
+const MAX_M_COST: u32 = 1 << 20;
+const MAX_T_COST: u32 = 20;
+const MAX_P_COST: u32 = 16;
+
+/// Refuses a password key file whose KDF parameters are out of bounds or malformed.
+fn check_kdf(k: &KeyFile, name: &str) -> Result<()> {
+    if k.kdf != "argon2id" {
+        return Ok(());
+    }
+    let bad = |why: String| Err(RepoError::Damaged(format!("keys/{name}"), why));
+    if !(1..=MAX_P_COST).contains(&k.p_cost) || !(1..=MAX_T_COST).contains(&k.t_cost) {
+        return bad(format!(
+            "argon2 parameters out of bounds: t_cost {} (1 to {MAX_T_COST}), p_cost {} (1 to {MAX_P_COST})",
+            k.t_cost, k.p_cost
+        ));
+    }
+    if !(8 * k.p_cost..=MAX_M_COST).contains(&k.m_cost) {
+        return bad(format!(
+            "argon2 memory {} KiB out of bounds ({} to {MAX_M_COST} KiB)",
+            k.m_cost,
+            8 * k.p_cost
+        ));
+    }
+    match hex::decode(&k.salt) {
+        Ok(s) if (8..=64).contains(&s.len()) => Ok(()),
+        _ => bad("the salt is not 8 to 64 bytes of hex".into()),
+    }
+}
+
+/// Refuses an empty password: it would protect nothing.
+fn check_password(password: &str) -> Result<()> {
+    if password.is_empty() {
+        return Err(RepoError::Key(
+            "an empty password protects nothing: choose one (or use an age recipient)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The master key inside `k`, if `creds` open it.
 fn unwrap_master(k: &KeyFile, creds: &Credentials) -> Option<Zeroizing<Vec<u8>>> {
     let sealed = hex::decode(&k.master).ok()?;
@@ -424,6 +465,9 @@ impl Repo {
                 "a repository needs a password or an age recipient".into(),
             ));
         }
+        if let Some(p) = password {
+            check_password(p)?;
+        }
         store.prepare()?;
         let config = Config {
             version: VERSION,
@@ -480,6 +524,7 @@ impl Repo {
         let mut keys = None;
         for name in names(&*store, "keys")? {
             let k: KeyFile = read_json(&*store, &format!("keys/{name}"))?;
+            check_kdf(&k, &name)?;
             if let Some(master) = unwrap_master(&k, creds)
                 && master.len() == 64
             {
@@ -521,7 +566,10 @@ impl Repo {
     pub fn key_add(&self, key: &NewKey) -> Result<String> {
         let master = self.keys.master();
         let file = match key {
-            NewKey::Password(p) => password_key(p, &master),
+            NewKey::Password(p) => {
+                check_password(p)?;
+                password_key(p, &master)
+            }
             NewKey::Recipient(r) => age_key(r, &master)?,
         };
         let id = random_id();

@@ -1346,3 +1346,96 @@ fn s3_targets_hold_repositories_and_replicas() {
         "{out:?}"
     );
 }
+
+/// Hostile input: an empty password is refused; a key file asking Argon2 for 4 GiB is an error
+/// naming it (not a panic or an allocation); a restore target with planted symlinks (a folder
+/// of the snapshot, a file of the snapshot) never writes through them.
+#[test]
+fn hostile_keys_empty_passwords_and_planted_symlinks_are_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    let out = fb(&repo, "", &["init"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("an empty password protects nothing"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let src = work.path().join("src");
+    fs::create_dir_all(src.join("docs")).unwrap();
+    fs::write(src.join("docs/report.txt"), "the report").unwrap();
+    fs::write(src.join("notes.txt"), "the notes").unwrap();
+    ok(&repo, &["init"]);
+    ok(&repo, &["backup", src.to_str().unwrap()]);
+
+    // The target already holds links where the snapshot has a folder and a file.
+    let target = work.path().join("restore");
+    let outside = work.path().join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("precious.txt"), "do not touch").unwrap();
+    let base = target.join(src.canonicalize().unwrap().strip_prefix("/").unwrap());
+    fs::create_dir_all(&base).unwrap();
+    symlink(&outside, base.join("docs")).unwrap();
+    symlink(outside.join("precious.txt"), base.join("notes.txt")).unwrap();
+    ok(
+        &repo,
+        &["restore", "latest", "--target", target.to_str().unwrap()],
+    );
+    assert_eq!(
+        fs::read_to_string(outside.join("precious.txt")).unwrap(),
+        "do not touch"
+    );
+    assert!(
+        !outside.join("report.txt").exists(),
+        "written through a link"
+    );
+    assert!(
+        !fs::symlink_metadata(base.join("docs"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        fs::read_to_string(base.join("docs/report.txt")).unwrap(),
+        "the report"
+    );
+    assert_eq!(
+        fs::read_to_string(base.join("notes.txt")).unwrap(),
+        "the notes"
+    );
+    // A link planted higher up, where the snapshot's absolute path begins.
+    let target2 = work.path().join("restore2");
+    fs::create_dir_all(&target2).unwrap();
+    let first = src.canonicalize().unwrap();
+    let top = first.components().nth(1).unwrap();
+    symlink(&outside, target2.join(top)).unwrap();
+    ok(
+        &repo,
+        &["restore", "latest", "--target", target2.to_str().unwrap()],
+    );
+    assert_eq!(
+        fs::read_dir(&outside).unwrap().count(),
+        1,
+        "only precious.txt"
+    );
+
+    // A key file asking for 4 GiB of Argon2 memory.
+    let keys: Vec<_> = fs::read_dir(repo.join("keys"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    for k in &keys {
+        let mut v: serde_json::Value = serde_json::from_slice(&fs::read(k).unwrap()).unwrap();
+        v["m_cost"] = serde_json::json!(4u64 << 20);
+        fs::write(k, serde_json::to_vec(&v).unwrap()).unwrap();
+    }
+    let out = fb(&repo, PASS, &["snapshots"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("argon2 memory 4194304 KiB out of bounds"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
