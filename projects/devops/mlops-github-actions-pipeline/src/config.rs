@@ -60,8 +60,8 @@ impl Default for TrainConfig {
         TrainConfig {
             seed: 42,
             iterations: 100,
-            learning_rate: 0.1,
-            max_depth: 6,
+            learning_rate: 0.2,
+            max_depth: 4,
             bins: 128,
             train_share: 0.70,
             validation_share: 0.15,
