@@ -70,7 +70,7 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
 /// request's extensions by whoever checked it first (the per-user rate limit), so the
 /// [`Actor`] extractor does not check the same token again.
 #[derive(Debug, Clone, Copy)]
-pub struct VerifiedUser(pub Uuid);
+pub struct VerifiedUser(pub Uuid, pub u64);
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -132,8 +132,14 @@ impl Jwt {
     /// The token's user when its signature is ours and it has not expired (no leeway: valid
     /// while `exp` ≥ now, as `jsonwebtoken` checks it).
     pub fn verify(&self, token: &str) -> Option<Uuid> {
+        self.verify_until(token).map(|(user, _)| user)
+    }
+
+    /// As [`Jwt::verify`], with the token's expiry (Unix seconds): a stream opened with it
+    /// ends then.
+    pub fn verify_until(&self, token: &str) -> Option<(Uuid, u64)> {
         if let Some((user, exp)) = self.verified.get(token) {
-            return (exp >= now_secs()).then_some(user);
+            return (exp >= now_secs()).then_some((user, exp));
         }
         let mut v = Validation::new(Algorithm::HS256);
         v.leeway = 0;
@@ -144,7 +150,7 @@ impl Jwt {
         let user = Uuid::parse_str(&data.claims.sub).ok()?;
         self.verified
             .insert(token.to_string(), (user, data.claims.exp));
-        Some(user)
+        Some((user, data.claims.exp))
     }
 }
 
@@ -163,6 +169,9 @@ pub struct Actor {
     pub user_id: Uuid,
     /// `None` for a user's own token (everything the user may do).
     pub scopes: Option<Vec<Scope>>,
+    /// When the access token expires (Unix seconds); `None` for an API key. Long-lived
+    /// streams end then.
+    pub expires_at: Option<u64>,
 }
 
 impl Actor {
@@ -216,20 +225,22 @@ impl FromRequestParts<AppState> for Actor {
             let actor = Actor {
                 user_id,
                 scopes: Some(scopes),
+                expires_at: None,
             };
             let write = !parts.method.is_safe();
             actor.require(if write { Scope::Write } else { Scope::Read })?;
             return Ok(actor);
         }
-        let verified = parts.extensions.get::<VerifiedUser>().map(|v| v.0);
-        let user_id = verified
-            .or_else(|| state.jwt.verify(token))
+        let verified = parts.extensions.get::<VerifiedUser>().map(|v| (v.0, v.1));
+        let (user_id, exp) = verified
+            .or_else(|| state.jwt.verify_until(token))
             .ok_or_else(|| {
                 Problem::unauthorized("the access token is invalid or expired; refresh it")
             })?;
         Ok(Actor {
             user_id,
             scopes: None,
+            expires_at: Some(exp),
         })
     }
 }

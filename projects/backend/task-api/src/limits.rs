@@ -77,8 +77,8 @@ fn user_key(req: &mut Request, jwt: &Jwt) -> Option<String> {
     if token.starts_with(crate::auth::API_KEY_PREFIX) {
         return Some(format!("key:{}", crate::auth::sha256_hex(token)));
     }
-    let user = jwt.verify(token)?;
-    req.extensions_mut().insert(VerifiedUser(user));
+    let (user, exp) = jwt.verify_until(token)?;
+    req.extensions_mut().insert(VerifiedUser(user, exp));
     Some(format!("sub:{user}"))
 }
 

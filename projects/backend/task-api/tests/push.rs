@@ -119,3 +119,66 @@ fn an_open_stream_does_not_block_graceful_shutdown() {
         }
     }
 }
+
+/// Waits for the stream behind `rx` to end (its channel disconnects), returning the events
+/// seen before; fails if it is still open after `within`.
+fn ends_within(rx: &mpsc::Receiver<(String, String)>, within: Duration) -> Vec<String> {
+    let end = std::time::Instant::now() + within;
+    let mut kinds = Vec::new();
+    loop {
+        match rx.recv_timeout(end.saturating_duration_since(std::time::Instant::now())) {
+            Ok((kind, _)) => kinds.push(kind),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return kinds,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("the stream is still open: {kinds:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_removed_member_stops_receiving_and_an_expired_token_ends_the_stream() {
+    for backend in backends() {
+        let app = App::spawn(backend);
+        let (a, _, _) = register(&app, "a@example.org");
+        let (b, _, b_id) = register(&app, "b@example.org");
+        let p = project(&app, &a, "Shared");
+        invite(&app, &a, &p, "b@example.org", "contributor");
+        let rx = listen(app.url(&format!("/v1/projects/{p}/events?access_token={b}")));
+        std::thread::sleep(Duration::from_millis(300));
+        task(&app, &a, &p, "seen by b");
+        let r = delete(&app, &format!("/v1/projects/{p}/members/{b_id}"), &a);
+        assert_eq!(r.status, 204, "{backend}: {}", r.body);
+        task(&app, &a, &p, "not for b any more");
+        let kinds = ends_within(&rx, Duration::from_secs(10));
+        assert!(
+            kinds.contains(&"task.created".to_string()),
+            "{backend}: {kinds:?}"
+        );
+        assert_eq!(
+            kinds.last().map(String::as_str),
+            Some("revoked"),
+            "{backend}: {kinds:?}"
+        );
+        assert_eq!(
+            kinds.iter().filter(|k| *k == "task.created").count(),
+            1,
+            "{backend}: nothing after the removal: {kinds:?}"
+        );
+    }
+    // A stream opened with an access token ends when the token expires.
+    let app = App::spawn_with(
+        "sqlite",
+        Options {
+            env: vec![("TASK_API_ACCESS_TOKEN_TTL_SECS", "2".into())],
+            ..Default::default()
+        },
+    );
+    let (a, _, _) = register(&app, "a@example.org");
+    let p = project(&app, &a, "Short");
+    let rx = listen(app.url(&format!("/v1/projects/{p}/events?access_token={a}")));
+    let opened = std::time::Instant::now();
+    ends_within(&rx, Duration::from_secs(10));
+    assert!(
+        opened.elapsed() >= Duration::from_secs(1),
+        "ended before the token expired"
+    );
+}
