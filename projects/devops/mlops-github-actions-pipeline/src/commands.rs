@@ -163,25 +163,12 @@ fn with_evidence<T: Serialize>(
     }
 }
 
-/// `promote`.
+/// `promote`, with audit evidence.
 pub fn promote(env: &Env, version: u32, stage: &str) -> anyhow::Result<Recorded<Promotion>> {
-    let reg = Registry::open(&env.registry)?;
-    let rules = if stage == "production" {
-        Some(Rules::load(&env.repo, &env.config.promote.environment)?)
-    } else {
-        None
-    };
-    let who = actor(env)?;
-    let p = promote::promote(
-        &reg,
-        rules.as_ref(),
-        &env.config.promote,
-        version,
-        stage,
-        &who,
-    )?;
+    let p = promote_only(env, version, stage)?;
     let summary = format!(
-        "model late-task v{version} promoted to {stage} by {who}{}",
+        "model late-task v{version} promoted to {stage} by {}{}",
+        promote::identity(&env.repo).unwrap_or_default(),
         p.replaced
             .map(|r| format!(" (replacing v{r})"))
             .unwrap_or_default()
@@ -193,6 +180,24 @@ pub fn promote(env: &Env, version: u32, stage: &str) -> anyhow::Result<Recorded<
         &summary,
         p,
     ))
+}
+
+/// The promotion itself (the registry's history records it; no audit evidence).
+fn promote_only(env: &Env, version: u32, stage: &str) -> anyhow::Result<Promotion> {
+    let reg = Registry::open(&env.registry)?;
+    let rules = if stage == "production" {
+        Some(Rules::load(&env.repo, &env.config.promote.environment)?)
+    } else {
+        None
+    };
+    promote::promote(
+        &reg,
+        rules.as_ref(),
+        &env.config.promote,
+        version,
+        stage,
+        &actor(env)?,
+    )
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -441,7 +446,9 @@ pub fn ensure(env: &Env, run: &Path) -> anyhow::Result<Ensured> {
             detail: failed.join("; "),
         });
     }
-    promote(env, card.version, "staging")?;
+    // The local platform's own staging: the registry's history records it; audit evidence
+    // is for the pipelines' promotions.
+    promote_only(env, card.version, "staging")?;
     Ok(Ensured::Promoted {
         version: card.version,
         roc_auc: e.metrics.roc_auc,

@@ -140,7 +140,8 @@ enum Cmd {
         /// Compare this CSV (the table's columns) instead of the lake's recent window.
         #[arg(long, value_name = "FILE")]
         current: Option<PathBuf>,
-        #[arg(long, env = "PUSHGATEWAY_URL")]
+        /// Push the figures here (default: PUSHGATEWAY_URL; empty: not pushed).
+        #[arg(long, value_name = "URL")]
         pushgateway: Option<String>,
         #[arg(long)]
         json: bool,
@@ -179,7 +180,8 @@ fn json(v: &impl serde::Serialize) {
     );
 }
 
-/// A run folder: relative to the repository under `portfolio up`, like the lake.
+/// A run folder or the config file: relative to the repository under `portfolio up`, like
+/// the lake.
 fn at_root(p: PathBuf) -> PathBuf {
     PathBuf::from(lake::resolve(&p.display().to_string()))
 }
@@ -192,8 +194,9 @@ fn warn_evidence(warning: &Option<String>) {
 
 fn run(cli: Cli) -> anyhow::Result<bool> {
     let env = Env {
-        config: Config::load(cli.config.as_deref())?,
-        lake: cli.lake,
+        config: Config::load(cli.config.map(at_root).as_deref())?,
+        // Relative to the repository under `portfolio up` (a URL is kept).
+        lake: lake::resolve(&cli.lake),
         registry: cli.registry,
         // Absolute: `portfolio audit record --root` runs from elsewhere.
         repo: cli.repo.canonicalize().unwrap_or(cli.repo),
@@ -385,7 +388,9 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             json: as_json,
         } => {
             let r = commands::drift(&env, current.as_deref())?;
-            if let Some(url) = pushgateway.filter(|u| !u.is_empty())
+            if let Some(url) = pushgateway
+                .or_else(|| std::env::var("PUSHGATEWAY_URL").ok())
+                .filter(|u| !u.is_empty())
                 && let Err(e) =
                     commands::push_metrics(&url, &r.prometheus(chrono::Utc::now().timestamp()))
             {
