@@ -425,6 +425,30 @@ fn drift_detects_a_planted_shift_and_not_an_unshifted_sample() {
             .unwrap()
             .to_string(),
     );
+    // The default comparison: the lake's last 28 days against the training window. On the
+    // generated data open loads grow for good (3 tasks in 16 are never closed), so that is
+    // drift, and the inputs that do not move stay stable.
+    let out = repo.run(ML_ENGINEER, &["drift", "--json"], 1);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        r["current"]
+            .as_str()
+            .unwrap()
+            .contains("created 2026-11-04 to 2026-12-01"),
+        "{r}"
+    );
+    assert!(r["current_rows"].as_u64().unwrap() > 1000, "{r}");
+    let status_of = |n: &str| {
+        r["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["feature"] == n)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status_of("project_open_load"), "drift", "{r}");
+    assert_eq!(status_of("has_assignee"), "stable", "{r}");
     let csv = repo.path().join("all.csv");
     repo.run(ML_ENGINEER, &["export", "--out", csv.to_str().unwrap()], 0);
     let text = std::fs::read_to_string(&csv).unwrap();
