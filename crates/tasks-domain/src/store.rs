@@ -486,27 +486,23 @@ impl Store {
         let family_id = uuid(&row, "family_id")?;
         let used: Option<i64> = row.try_get("used_at")?;
         let revoked: Option<i64> = row.try_get("revoked_at")?;
-        if used.is_some() || revoked.is_some() {
-            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+        let reused = if used.is_some() || revoked.is_some() {
+            true
+        } else {
+            if row.try_get::<i64, _>("expires_at")? <= now {
+                return Ok(RefreshUse::Invalid);
+            }
+            // Conditional: of two refreshes racing with one token (PostgreSQL runs them side
+            // by side), only the one whose update finds it unspent wins; the other is a reuse.
+            sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL")
                 .bind(now)
-                .bind(family_id.to_string())
+                .bind(token_hash)
                 .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            return Ok(RefreshUse::Reused);
-        }
-        if row.try_get::<i64, _>("expires_at")? <= now {
-            return Ok(RefreshUse::Invalid);
-        }
-        // Conditional: of two refreshes racing with one token (PostgreSQL runs them side by
-        // side), only the one whose update finds it unspent wins; the other is a reuse.
-        let spent = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL")
-            .bind(now)
-            .bind(token_hash)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if spent != 1 {
+                .await?
+                .rows_affected()
+                != 1
+        };
+        if reused {
             sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
                 .bind(now)
                 .bind(family_id.to_string())

@@ -54,14 +54,18 @@ pub fn validate(env: &Env, csv: Option<&Path>, out: Option<&Path>) -> anyhow::Re
 
 /// `train`: fits and writes the run folder (model, meta, report, the test part).
 pub fn train(env: &Env, csv: Option<&Path>, out: &Path) -> anyhow::Result<TrainReport> {
-    let raw = load(env, csv)?;
+    train_on(env, &load(env, csv)?, out)
+}
+
+/// `train` on a table already read.
+fn train_on(env: &Env, raw: &RawTable, out: &Path) -> anyhow::Result<TrainReport> {
     anyhow::ensure!(
         raw.bad_values.is_empty(),
         "{}: {} value(s) do not have their column's type; `mlops validate` lists them",
         raw.source,
         raw.bad_values.len()
     );
-    let ds = Dataset::from_raw(&raw)?;
+    let ds = Dataset::from_raw(raw)?;
     anyhow::ensure!(
         ds.rows >= env.config.data.min_rows,
         "{}: {} row(s) with a known outcome, data.min_rows is {}",
@@ -431,7 +435,8 @@ pub fn ensure(env: &Env, run: &Path) -> anyhow::Result<Ensured> {
             detail: why.join("; "),
         });
     }
-    train(env, None, run)?;
+    // The table validated above is the one trained on (read once).
+    train_on(env, &raw, run)?;
     let e = evaluate(env, run)?;
     let card = register(env, run)?;
     if !e.passed {
