@@ -1,5 +1,6 @@
 //! Reading a topic back over the Kafka protocol, for tests that check what a producer, the
-//! task API's outbox or the consumer wrote.
+//! task API's outbox or the consumer wrote; creating a topic and writing records into it,
+//! for tests of what consumes it.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -78,4 +79,59 @@ fn record(m: &rdkafka::message::BorrowedMessage<'_>) -> Record {
         partition: m.partition(),
         offset: m.offset(),
     }
+}
+
+/// Creates `topic` with `partitions` partitions (the broker creates none on its own).
+pub fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("a Kafka admin client");
+    // A thread of its own, so that async tests (inside a runtime) can call this too.
+    let results = std::thread::scope(|s| {
+        s.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(admin.create_topics(
+                    &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+                    &AdminOptions::new(),
+                ))
+        })
+        .join()
+        .expect("the admin thread")
+    })
+    .expect("creating the topic");
+    for r in results {
+        if let Err((t, code)) = r {
+            assert_eq!(
+                code,
+                rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists,
+                "creating topic {t}"
+            );
+        }
+    }
+}
+
+/// Writes `records` (key, payload) to `topic` and waits until the broker has them all.
+pub fn produce(bootstrap: &str, topic: &str, records: &[(String, Vec<u8>)]) {
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .create()
+        .expect("a Kafka producer");
+    for (key, payload) in records {
+        producer
+            .send(BaseRecord::to(topic).key(key).payload(payload))
+            .map_err(|(e, _)| e)
+            .expect("queueing a record");
+    }
+    producer
+        .flush(Duration::from_secs(30))
+        .expect("the broker took the records");
 }

@@ -2,12 +2,9 @@
 //! tokens and scoped API keys. Refresh tokens and API keys are random and stored only as
 //! SHA-256 hashes.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -72,87 +69,7 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
 #[derive(Debug, Clone, Copy)]
 pub struct VerifiedUser(pub Uuid, pub u64);
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Claims {
-    sub: String,
-    exp: u64,
-    iat: u64,
-}
-
-/// Signs and checks access tokens (HS256).
-///
-/// Checking a signature is about 40 % of an authenticated cached read's CPU (base64, two JSON
-/// documents and a fresh HMAC key schedule per call, issue #33's profile), and a client sends
-/// the same token with every request. So tokens whose signature was checked are remembered,
-/// by their exact text, with their subject and expiry: a remembered token is still refused
-/// the second it expires, and any other text, a forged one included, is checked in full.
-#[derive(Clone)]
-pub struct Jwt {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    pub ttl_secs: u64,
-    verified: moka::sync::Cache<String, (Uuid, u64)>,
-}
-
-/// Checked tokens remembered at most (about 300 bytes each), and for how long.
-const VERIFIED_CAPACITY: u64 = 10_000;
-const VERIFIED_TTL: std::time::Duration = std::time::Duration::from_secs(60);
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-impl Jwt {
-    pub fn new(secret: &[u8], ttl_secs: u64) -> Jwt {
-        Jwt {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            ttl_secs,
-            verified: moka::sync::Cache::builder()
-                .max_capacity(VERIFIED_CAPACITY)
-                .time_to_live(VERIFIED_TTL)
-                .build(),
-        }
-    }
-
-    pub fn issue(&self, user: Uuid) -> String {
-        let now = now_secs();
-        let claims = Claims {
-            sub: user.to_string(),
-            iat: now,
-            exp: now + self.ttl_secs,
-        };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .expect("HS256 signs")
-    }
-
-    /// The token's user when its signature is ours and it has not expired (no leeway: valid
-    /// while `exp` ≥ now, as `jsonwebtoken` checks it).
-    pub fn verify(&self, token: &str) -> Option<Uuid> {
-        self.verify_until(token).map(|(user, _)| user)
-    }
-
-    /// As [`Jwt::verify`], with the token's expiry (Unix seconds): a stream opened with it
-    /// ends then.
-    pub fn verify_until(&self, token: &str) -> Option<(Uuid, u64)> {
-        if let Some((user, exp)) = self.verified.get(token) {
-            return (exp >= now_secs()).then_some((user, exp));
-        }
-        let mut v = Validation::new(Algorithm::HS256);
-        v.leeway = 0;
-        // A token that says it is not valid yet is not (ours carry no `nbf`; one that does
-        // was made elsewhere).
-        v.validate_nbf = true;
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v).ok()?;
-        let user = Uuid::parse_str(&data.claims.sub).ok()?;
-        self.verified
-            .insert(token.to_string(), (user, data.claims.exp));
-        Some((user, data.claims.exp))
-    }
-}
+pub use access_token::Jwt;
 
 /// What an API key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

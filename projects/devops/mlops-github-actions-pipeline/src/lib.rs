@@ -19,4 +19,5 @@ pub mod model;
 pub mod promote;
 pub mod registry;
 pub mod store;
+pub mod synthetic;
 pub mod validate;

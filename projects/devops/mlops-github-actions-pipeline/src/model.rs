@@ -5,12 +5,14 @@
 use std::path::Path;
 use std::time::Instant;
 
+use chrono::NaiveDate;
 use forust_ml::metric::Metric;
 use forust_ml::objective::ObjectiveType;
 use forust_ml::{GradientBooster, Matrix};
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
+
 use crate::data::{Dataset, FEATURES, PRIORITIES};
 use crate::metrics::{best_f1_threshold, roc_auc};
 
@@ -137,7 +139,62 @@ pub fn train(
     Ok((model, report, te))
 }
 
+/// One task's features as a scorer knows them when the task is created: the serving side of
+/// the encoding the training applies to `gold/task_features` ([`crate::data`]), so a live
+/// score and the offline prediction of the same task agree.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TaskFeatures {
+    /// The UTC creation date.
+    pub created: NaiveDate,
+    /// An index into [`PRIORITIES`].
+    pub priority: usize,
+    pub due_date: Option<NaiveDate>,
+    pub label_count: u32,
+    pub description_length: u32,
+    pub has_assignee: bool,
+    /// The project's open tasks just before this one was created.
+    pub project_open_load: i64,
+    /// The project's first completions in the 28 days before this task was created.
+    pub project_throughput_28d: i64,
+}
+
+impl TaskFeatures {
+    /// The model's input row, in [`FEATURES`] order.
+    pub fn row(&self) -> [f64; 9] {
+        let created = crate::data::days(self.created);
+        [
+            // The ETL's `dayofweek`: 1 = Sunday … 7 = Saturday (1970-01-01 was a Thursday).
+            f64::from((created + 4).rem_euclid(7) + 1),
+            self.priority as f64,
+            f64::from(u8::from(self.due_date.is_some())),
+            self.due_date
+                .map_or(f64::NAN, |d| f64::from(crate::data::days(d) - created)),
+            f64::from(self.label_count),
+            f64::from(self.description_length),
+            f64::from(u8::from(self.has_assignee)),
+            self.project_open_load as f64,
+            self.project_throughput_28d as f64,
+        ]
+    }
+}
+
+/// A priority's index in the model's encoding, when it is one of the API's.
+pub fn priority_index(priority: &str) -> Option<usize> {
+    PRIORITIES.iter().position(|p| *p == priority)
+}
+
 impl Model {
+    /// The probability of late for one row in [`FEATURES`] order: the same sum of trees as
+    /// [`Model::predict`], without a matrix, a thread pool or an allocation.
+    pub fn predict_row(&self, row: &[f64; 9]) -> f64 {
+        let b = &self.booster;
+        let n = b.prediction_iteration.unwrap_or(b.trees.len());
+        let z = b.trees[..n].iter().fold(b.base_score, |z, t| {
+            z + t.predict_row_from_row_slice(row, &b.missing)
+        });
+        1.0 / (1.0 + (-z).exp())
+    }
+
     /// Probabilities of late for every row of `ds`.
     pub fn predict(&self, ds: &Dataset) -> Vec<f64> {
         let m = Matrix::new(&ds.matrix, ds.rows, FEATURES.len());
@@ -198,4 +255,46 @@ impl Model {
 /// Writes a file, naming it on failure.
 pub fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::read_csv;
+    use crate::synthetic;
+
+    #[test]
+    fn a_served_row_scores_as_the_training_matrix_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = synthetic::tasks(600);
+        let path = dir.path().join("features.csv");
+        std::fs::write(&path, synthetic::csv(&rows)).unwrap();
+        let ds = Dataset::from_raw(&read_csv(&path).unwrap()).unwrap();
+        let (model, _, _) = train(&ds, "test", &TrainConfig::default()).unwrap();
+        let offline = model.predict(&ds);
+        let features: std::collections::HashMap<_, _> =
+            rows.into_iter().map(|r| (r.id, r.features)).collect();
+        let mut checked = 0;
+        for (i, id) in ds.task_id.iter().enumerate() {
+            let row = features[id].row();
+            for (f, v) in row.iter().enumerate() {
+                let want = ds.matrix[f * ds.rows + i];
+                assert!(
+                    v.to_bits() == want.to_bits() || (v.is_nan() && want.is_nan()),
+                    "{id}: feature {} is {v}, the matrix has {want}",
+                    FEATURES[f]
+                );
+            }
+            let served = model.predict_row(&row);
+            assert!(
+                (served - offline[i]).abs() < 1e-12,
+                "{id}: {served} vs {}",
+                offline[i]
+            );
+            checked += 1;
+        }
+        assert!(checked > 400, "{checked} settled rows");
+        assert_eq!(priority_index("urgent"), Some(3));
+        assert_eq!(priority_index("URGENT"), None);
+    }
 }
