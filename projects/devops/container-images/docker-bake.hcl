@@ -20,7 +20,7 @@ variable "CREATED" {
 }
 
 group "default" {
-  targets = ["task-api", "kafka-broker", "kafka-data-consumer"]
+  targets = ["task-api", "kafka-broker", "kafka-data-consumer", "scoring-service"]
 }
 
 target "_service" {
@@ -68,4 +68,14 @@ target "kafka-data-consumer" {
     PORT    = "9201"
   }
   tags = ["${REGISTRY}/kafka-data-consumer:${VERSION}"]
+}
+
+target "scoring-service" {
+  inherits = ["_service"]
+  target   = "scoring-service"
+  args = {
+    PACKAGE = "scoring-service"
+    PORT    = "8002"
+  }
+  tags = ["${REGISTRY}/scoring-service:${VERSION}"]
 }

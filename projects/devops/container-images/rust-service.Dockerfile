@@ -80,3 +80,12 @@ FROM runtime AS kafka-data-consumer
 ENV LAKE_URL=/data/lake \
     CONSUMER_LISTEN=0.0.0.0:9201
 HEALTHCHECK NONE
+
+# The scoring service: REST on 8002, gRPC on 50051; the probe asks the gRPC health service and
+# /healthz through the binary itself. The aggregates' snapshot lives under the data volume.
+FROM runtime AS scoring-service
+ENV SCORING_ADDR=0.0.0.0:8002 \
+    SCORING_GRPC_ADDR=0.0.0.0:50051
+EXPOSE 50051
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["/app/service", "healthcheck"]

@@ -14,6 +14,9 @@ use clap::Parser;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "scoring-service", version, max_term_width = 100)]
 pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// REST address (POST /v1/score, GET /v1/projects/{id}/risk, /healthz, /readyz, /metrics).
     #[arg(long, env = "SCORING_ADDR", default_value = "127.0.0.1:8002")]
     pub addr: SocketAddr,
@@ -73,7 +76,7 @@ pub struct Config {
     /// File holding the task API's token key (used when JWT_SECRET is not set).
     #[arg(
         long,
-        env = "JWT_SECRET_FILE",
+        env = "JWT_KEY_FILE",
         default_value = ".portfolio/data/backend__task-api/jwt.key"
     )]
     pub jwt_secret_file: PathBuf,
@@ -106,4 +109,12 @@ impl Config {
     pub fn resolve(path: &std::path::Path) -> PathBuf {
         PathBuf::from(lake::resolve(&path.display().to_string()))
     }
+}
+
+/// What to do instead of serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Asks a running instance's gRPC health service (at --grpc-addr) and its REST /healthz;
+    /// exits 0 when both answer SERVING / 200 (the container's probe: the image has no curl).
+    Healthcheck,
 }

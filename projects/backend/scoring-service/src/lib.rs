@@ -47,7 +47,7 @@ fn jwt_key(cfg: &Config) -> anyhow::Result<Vec<u8>> {
         }
     }
     anyhow::bail!(
-        "no token key: set JWT_SECRET (the task API's) or JWT_SECRET_FILE; {} does not exist",
+        "no token key: set JWT_SECRET (the task API's) or JWT_KEY_FILE; {} does not exist",
         path.display()
     )
 }
@@ -103,6 +103,61 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term => {}
     }
+}
+
+/// `scoring-service healthcheck`: the gRPC health service says SERVING (a model is loaded and
+/// the consumer runs) and REST `/healthz` answers.
+pub async fn healthcheck(cfg: &Config) -> anyhow::Result<()> {
+    use tonic_health::pb::health_client::HealthClient;
+    let local = |mut a: std::net::SocketAddr| {
+        if a.ip().is_unspecified() {
+            a.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        a
+    };
+    let grpc = local(cfg.grpc_addr);
+    let ask = async {
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{grpc}"))?
+            .connect()
+            .await?;
+        let r = HealthClient::new(channel)
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: "scoring.v1.Scoring".into(),
+            })
+            .await?
+            .into_inner();
+        anyhow::Ok(r.status)
+    };
+    let status = tokio::time::timeout(Duration::from_secs(3), ask)
+        .await
+        .with_context(|| format!("{grpc}: no gRPC health answer within 3 s"))?
+        .with_context(|| format!("asking the gRPC health service at {grpc}"))?;
+    anyhow::ensure!(
+        status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32,
+        "{grpc}: scoring.v1.Scoring is not serving (no model loaded yet, or the consumer has no partitions)"
+    );
+    let rest = local(cfg.addr);
+    let mut stream =
+        tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(rest))
+            .await
+            .with_context(|| format!("{rest}: no answer within 3 s"))?
+            .with_context(|| format!("connecting to {rest}"))?;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await?;
+    let mut head = vec![0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(3), stream.read(&mut head)).await??;
+    let line = String::from_utf8_lossy(&head[..n])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    anyhow::ensure!(
+        line.split_whitespace().nth(1) == Some("200"),
+        "{rest}/healthz answered `{line}`"
+    );
+    Ok(())
 }
 
 /// Runs the service until SIGTERM or Ctrl-C, then drains in-flight requests.

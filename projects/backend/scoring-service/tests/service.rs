@@ -565,6 +565,29 @@ async fn bad_input_and_strangers_get_clear_errors_over_both_protocols() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), tonic::Code::NotFound);
+    // The container's probe: both protocols answer.
+    let probe = |rest: &str, grpc: &str| {
+        Command::new(workspace_binary("scoring-service", "scoring-service"))
+            .arg("healthcheck")
+            .env("SCORING_ADDR", rest.trim_start_matches("http://"))
+            .env("SCORING_GRPC_ADDR", grpc.trim_start_matches("http://"))
+            .output()
+            .unwrap()
+    };
+    let ok = probe(&s.rest, &s.grpc);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let dead = format!("127.0.0.1:{}", free_port());
+    let down = probe(&s.rest, &dead);
+    assert!(!down.status.success());
+    assert!(
+        String::from_utf8_lossy(&down.stderr).contains(&dead),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
     let e = client
         .score(tonic::Request::new(pb::ScoreRequest { task: Some(good) }))
         .await
