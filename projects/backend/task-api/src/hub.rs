@@ -38,34 +38,33 @@ use crate::extract::Path;
 use crate::problem::{ApiResult, Problem};
 
 /// Messages a socket may send at once, and a second after that.
-pub const BURST: f64 = 200.0;
-pub const RATE: f64 = 50.0;
+pub const BURST: u32 = 200;
+pub const RATE: u32 = 50;
 /// Refused messages in a row after which the socket is closed.
 pub const CLOSE_AFTER: u32 = 1000;
 
-/// A socket's message allowance: a token bucket of [`BURST`] refilled at [`RATE`] a second.
+/// A socket's message allowance: governor's token bucket of [`BURST`] refilled at [`RATE`] a
+/// second, and the refusals in a row.
 struct Allowance {
-    tokens: f64,
-    at: std::time::Instant,
+    limiter: governor::DefaultDirectRateLimiter,
     refused: u32,
 }
 
 impl Allowance {
     fn new() -> Allowance {
+        let rate = std::num::NonZeroU32::new(RATE).expect("RATE > 0");
+        let burst = std::num::NonZeroU32::new(BURST).expect("BURST > 0");
         Allowance {
-            tokens: BURST,
-            at: std::time::Instant::now(),
+            limiter: governor::RateLimiter::direct(
+                governor::Quota::per_second(rate).allow_burst(burst),
+            ),
             refused: 0,
         }
     }
 
     /// Whether one more message may be handled now.
     fn take(&mut self) -> bool {
-        let now = std::time::Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * RATE).min(BURST);
-        self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        if self.limiter.check().is_ok() {
             self.refused = 0;
             true
         } else {
