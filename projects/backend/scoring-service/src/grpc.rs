@@ -58,7 +58,7 @@ fn task_input(t: Option<&pb::Task>, at: &str) -> Result<TaskInput, Error> {
     }
     let due_date = match t.due_date.as_str() {
         "" => None,
-        d => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+        d => Some(d.parse::<NaiveDate>().map_err(|_| {
             invalid(
                 format!("{at}.due_date"),
                 format!("`{d}` is not a date (YYYY-MM-DD)"),

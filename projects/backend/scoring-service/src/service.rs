@@ -63,6 +63,8 @@ pub struct Service {
     limiter: Option<DefaultKeyedRateLimiter<Uuid>>,
     /// Set once the consumer has its partitions (or runs without a broker).
     pub consuming: std::sync::atomic::AtomicBool,
+    /// The latency histograms' handles.
+    pub latency: crate::layers::LatencyHandles,
 }
 
 impl Service {
@@ -80,6 +82,7 @@ impl Service {
             jwt: Jwt::new(jwt_key, 0),
             limiter,
             consuming: std::sync::atomic::AtomicBool::new(false),
+            latency: crate::layers::LatencyHandles::default(),
         }
     }
 

@@ -800,3 +800,88 @@ fn overload_is_shed_at_once_instead_of_queueing() {
         "{metrics}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_overload_is_unavailable_and_a_fast_caller_is_rate_limited() {
+    let models = Models::new();
+    let (project, owner) = (Uuid::new_v4(), Uuid::new_v4());
+    let topic = topic("limits", &project_events(project, owner, 1, 0));
+    let s = Scoring::start(
+        &models,
+        &topic,
+        &[
+            ("SCORING_MAX_IN_FLIGHT", "1"),
+            ("SCORING_RATE_PER_CLIENT", "40"),
+        ],
+    );
+    wait_for_load(&s, &token(owner), project, 1);
+    let (bodies, _) = requests(project, 1, 0);
+    let batch: Vec<pb::Task> = (0..1000)
+        .map(|i| pb::Task {
+            project_id: project.to_string(),
+            priority: "high".into(),
+            due_date: "2030-01-01".into(),
+            label_count: i % 5,
+            ..Default::default()
+        })
+        .collect();
+    // Eight callers against one slot.
+    let mut calls = Vec::new();
+    for _ in 0..8 {
+        let (mut client, batch) = (s.client().await, batch.clone());
+        let t = token(owner);
+        calls.push(tokio::spawn(async move {
+            let mut codes = Vec::new();
+            for _ in 0..10 {
+                let r = client
+                    .score_batch(grpc_request(
+                        pb::ScoreBatchRequest {
+                            tasks: batch.clone(),
+                        },
+                        &t,
+                    ))
+                    .await;
+                codes.push(r.map(|_| tonic::Code::Ok).unwrap_or_else(|e| e.code()));
+            }
+            codes
+        }));
+    }
+    let mut codes = Vec::new();
+    for c in calls {
+        codes.extend(c.await.unwrap());
+    }
+    // Every caller shares the owner's id, so the 40/s (burst 80) limit applies to all 80 calls:
+    // at most 80 pass it; what passes it is served or shed.
+    let ok = codes.iter().filter(|c| **c == tonic::Code::Ok).count();
+    let shed = codes
+        .iter()
+        .filter(|c| **c == tonic::Code::Unavailable)
+        .count();
+    assert!(ok > 0 && shed > 0, "{codes:?}");
+    assert!(
+        codes.iter().all(|c| matches!(
+            c,
+            tonic::Code::Ok | tonic::Code::Unavailable | tonic::Code::ResourceExhausted
+        )),
+        "{codes:?}"
+    );
+    // One caller sending fast: its burst, then 429 with Retry-After over REST.
+    let fast = token(Uuid::new_v4());
+    let mut limited = None;
+    for i in 0..200 {
+        let r = ureq::post(&format!("{}/v1/score", s.rest))
+            .header("authorization", &format!("Bearer {fast}"))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .send_json(json!({ "task": bodies[0] }))
+            .unwrap();
+        if r.status() == 429 {
+            limited = Some((i, r.headers().get("retry-after").cloned()));
+            break;
+        }
+    }
+    let (at, retry) = limited.expect("a caller over its rate gets 429");
+    assert!(at >= 40, "limited after {at} requests: the burst is 80");
+    assert_eq!(retry.unwrap(), "1");
+}

@@ -4,6 +4,7 @@
 //! - `scoring-load seed`: creates the topic and writes a project owned by a user into it, and
 //!   prints an access token for that user (signed with `JWT_SECRET`), so the service has a
 //!   project the token may score;
+//! - `scoring-load bare`: the transport's ceiling (bare tonic and axum servers, fixed answers);
 //! - `scoring-load grpc`: unary `Score` calls over `--connections` HTTP/2 connections with
 //!   `--concurrency` calls in flight each, for `--seconds`; prints requests/s and latency
 //!   percentiles (as JSON with `--json`).
@@ -45,6 +46,15 @@ enum Cmd {
     },
     /// Unary Score calls for a while; prints the figures.
     Grpc(Load),
+    /// The transport's ceiling on this machine: a bare tonic server of the same `Scoring`
+    /// service answering a fixed score, and a bare axum `POST /v1/score` answering a fixed JSON
+    /// (no auth, no layers, no model), for the same load to run against.
+    Bare {
+        #[arg(long, default_value = "127.0.0.1:18002")]
+        addr: std::net::SocketAddr,
+        #[arg(long, default_value = "127.0.0.1:15052")]
+        grpc_addr: std::net::SocketAddr,
+    },
 }
 
 #[derive(clap::Args)]
@@ -236,6 +246,69 @@ async fn grpc(load: Load) -> anyhow::Result<()> {
     Ok(())
 }
 
+struct Bare;
+
+#[tonic::async_trait]
+impl pb::scoring_server::Scoring for Bare {
+    async fn score(
+        &self,
+        _: tonic::Request<pb::ScoreRequest>,
+    ) -> Result<tonic::Response<pb::ScoreResponse>, tonic::Status> {
+        Ok(tonic::Response::new(pb::ScoreResponse {
+            score: Some(pb::Score {
+                probability: 0.5,
+                late: true,
+                threshold: 0.5,
+                project_open_load: 1,
+                project_throughput_28d: 1,
+            }),
+            model_version: 1,
+        }))
+    }
+
+    async fn score_batch(
+        &self,
+        _: tonic::Request<pb::ScoreBatchRequest>,
+    ) -> Result<tonic::Response<pb::ScoreBatchResponse>, tonic::Status> {
+        Err(tonic::Status::unimplemented("bare"))
+    }
+
+    type WatchRiskStream = std::pin::Pin<
+        Box<dyn tokio_stream::Stream<Item = Result<pb::ProjectRisk, tonic::Status>> + Send>,
+    >;
+
+    async fn watch_risk(
+        &self,
+        _: tonic::Request<pb::WatchRiskRequest>,
+    ) -> Result<tonic::Response<Self::WatchRiskStream>, tonic::Status> {
+        Err(tonic::Status::unimplemented("bare"))
+    }
+}
+
+async fn bare(addr: std::net::SocketAddr, grpc_addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    let rest = axum::Router::new().route(
+        "/v1/score",
+        axum::routing::post(|_: axum::body::Bytes| async {
+            axum::Json(serde_json::json!({"model_version": 1, "score": {"probability": 0.5,
+                "late": true, "threshold": 0.5, "project_open_load": 1, "project_throughput_28d": 1}}))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let incoming = tonic::transport::server::TcpIncoming::bind(grpc_addr)?.with_nodelay(Some(true));
+    eprintln!("bare servers: REST {addr}, gRPC {grpc_addr}");
+    use axum::serve::ListenerExt as _;
+    let listener = listener.tap_io(|t| {
+        let _ = t.set_nodelay(true);
+    });
+    let grpc = tonic::transport::Server::builder()
+        .add_service(pb::scoring_server::ScoringServer::new(Bare))
+        .serve_with_incoming(incoming);
+    let (a, b) = tokio::join!(axum::serve(listener, rest).into_future(), grpc);
+    a?;
+    b?;
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::Features { rows } => {
@@ -243,6 +316,10 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Seed { bootstrap, topic } => seed(&bootstrap, &topic),
+        Cmd::Bare { addr, grpc_addr } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(bare(addr, grpc_addr)),
         Cmd::Grpc(load) => tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
