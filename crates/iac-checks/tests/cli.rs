@@ -62,7 +62,23 @@ fn the_platforms_artefacts_pass() {
             .unwrap()
             .map(|e| e.unwrap().path().display().to_string())
             .collect();
-    assert_eq!(golden.len(), 3, "one rendering per environment: {golden:?}");
+    let services =
+        std::fs::read_dir(root().join("projects/orchestration/kubernetes-helm-chart/services"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "yaml")
+            })
+            .count();
+    assert!(services >= 2, "the chart's services/*.yaml");
+    assert_eq!(
+        golden.len(),
+        3 * services,
+        "one rendering per service and environment: {golden:?}"
+    );
     let mut args = vec!["kubernetes"];
     args.extend(golden.iter().map(String::as_str));
     assert!(rules(&args, 0).is_empty());
