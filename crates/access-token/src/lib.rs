@@ -10,6 +10,27 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// Shortest `JWT_SECRET` accepted (an HMAC-SHA256 key of fewer bytes is guessable).
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// The key from `JWT_SECRET`'s text, refused when shorter than [`MIN_SECRET_LEN`].
+pub fn secret_key(text: &str) -> Result<Vec<u8>, String> {
+    if text.len() < MIN_SECRET_LEN {
+        return Err(format!(
+            "JWT_SECRET must be at least {MIN_SECRET_LEN} characters"
+        ));
+    }
+    Ok(text.as_bytes().to_vec())
+}
+
+/// The token of an `Authorization` header's value: `None` when the scheme is not Bearer.
+pub fn bearer_token(header: &str) -> Option<&str> {
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: String,
@@ -109,6 +130,15 @@ mod tests {
         let forged = other.issue(user);
         assert_eq!(jwt.verify(&forged), None);
         assert_eq!(jwt.verify("not.a.token"), None);
+    }
+
+    #[test]
+    fn secrets_and_schemes_are_checked() {
+        assert!(secret_key("short").unwrap_err().contains("at least 32"));
+        assert_eq!(secret_key(&"k".repeat(32)).unwrap().len(), 32);
+        assert_eq!(bearer_token("Bearer abc "), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
     }
 
     #[test]

@@ -27,11 +27,7 @@ fn model() -> Loaded {
         report.trees,
         TrainConfig::default().max_depth
     );
-    Loaded {
-        version: 1,
-        model,
-        loaded_at: Utc::now(),
-    }
+    Loaded { version: 1, model }
 }
 
 fn bench(c: &mut Criterion) {
@@ -55,7 +51,9 @@ fn bench(c: &mut Criterion) {
     let now = Utc::now();
     c.bench_function("check + score (one task)", |b| {
         b.iter(|| {
-            let checked = black_box(&input).check("task", now).expect("valid");
+            let checked = black_box(&input)
+                .check(scoring_service::scoring::At::Task, now)
+                .expect("valid");
             score(&checked, &aggregates, &loaded)
         })
     });

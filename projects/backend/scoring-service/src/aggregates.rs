@@ -211,17 +211,7 @@ impl Aggregates {
 
     /// Writes the state and its offsets to `path` atomically (a temporary file renamed).
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
-        }
-        let tmp = path.with_extension("json.tmp");
-        let bytes = serde_json::to_vec(self)?;
-        std::fs::write(&tmp, bytes)
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, path)
-            .map_err(|e| anyhow::anyhow!("renaming {} into place: {e}", tmp.display()))?;
-        Ok(())
+        write_snapshot(path, &serde_json::to_vec(self)?)
     }
 
     /// The state saved at `path`; empty when there is none.
@@ -237,6 +227,20 @@ impl Aggregates {
             Err(e) => Err(anyhow::anyhow!("reading {}: {e}", path.display())),
         }
     }
+}
+
+/// Writes a serialised state to `path` atomically (a temporary file renamed), so the lock
+/// that serialised it need not be held for the disk.
+pub fn write_snapshot(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| anyhow::anyhow!("writing {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .map_err(|e| anyhow::anyhow!("renaming {} into place: {e}", tmp.display()))?;
+    Ok(())
 }
 
 #[cfg(test)]

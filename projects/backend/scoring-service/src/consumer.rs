@@ -18,7 +18,7 @@ use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 
-use crate::aggregates::{Aggregates, Applied};
+use crate::aggregates::{Aggregates, Applied, write_snapshot};
 use crate::service::Service;
 
 pub struct Settings {
@@ -31,11 +31,12 @@ pub struct Settings {
 
 /// Saves the state and commits its offsets (in that order).
 fn checkpoint(svc: &Service, consumer: &StreamConsumer, s: &Settings) -> anyhow::Result<()> {
-    let offsets = {
+    // Serialised under the lock, written to disk without it.
+    let (bytes, offsets) = {
         let state = svc.aggregates.read().expect("aggregates lock");
-        state.save(&s.state_file)?;
-        state.offsets().clone()
+        (serde_json::to_vec(&*state)?, state.offsets().clone())
     };
+    write_snapshot(&s.state_file, &bytes)?;
     if offsets.is_empty() {
         return Ok(());
     }
@@ -71,12 +72,16 @@ pub async fn run(
     let contract = events::Contract::new();
     let mut last_save = Instant::now();
     let mut dirty = false;
+    // One timer for the loop (not one per record): it wakes an idle consumer to report that
+    // it caught up and to save.
+    let mut tick = tokio::time::interval(s.snapshot_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Partitions already sought back to the state's offset (once each).
     let mut sought = std::collections::HashSet::new();
     loop {
         let msg = tokio::select! {
             m = consumer.recv() => Some(m),
-            _ = tokio::time::sleep(s.snapshot_every) => None,
+            _ = tick.tick() => None,
             _ = stop.changed() => break,
         };
         if let Some(msg) = msg {
@@ -132,19 +137,14 @@ pub async fn run(
                 .write()
                 .expect("aggregates lock")
                 .apply(partition, offset, &event);
-            match applied {
-                Applied::Changed(project) => {
+            if applied == Applied::Replayed {
+                metrics::counter!("scoring_events_replayed_total").increment(1);
+            } else {
+                if let Applied::Changed(project) = applied {
                     let _ = svc.changes.send(project);
-                    dirty = true;
-                    metrics::counter!("scoring_events_applied_total").increment(1);
                 }
-                Applied::Unchanged => {
-                    dirty = true;
-                    metrics::counter!("scoring_events_applied_total").increment(1);
-                }
-                Applied::Replayed => {
-                    metrics::counter!("scoring_events_replayed_total").increment(1);
-                }
+                dirty = true;
+                metrics::counter!("scoring_events_applied_total").increment(1);
             }
         } else if consumer.assignment().is_ok_and(|a| a.count() > 0) {
             // Caught up (no record for a while) with partitions assigned.

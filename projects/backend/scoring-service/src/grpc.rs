@@ -9,7 +9,7 @@ use tokio_stream::Stream;
 use tonic::{Code, Request, Response, Status};
 use uuid::Uuid;
 
-use crate::scoring::{FieldError, TaskInput};
+use crate::scoring::{At, FieldError, TaskInput};
 use crate::service::{Error, Risk, Service};
 
 /// The generated code.
@@ -41,7 +41,7 @@ fn invalid(field: String, message: String) -> Error {
 
 /// A protobuf task as the shared input, every field checked (proto3 has no "missing": an
 /// empty project id or priority is reported as missing).
-fn task_input(t: Option<&pb::Task>, at: &str) -> Result<TaskInput, Error> {
+fn task_input(t: Option<&pb::Task>, at: At) -> Result<TaskInput, Error> {
     let t = t.ok_or_else(|| invalid(at.to_string(), "missing".into()))?;
     let project_id = if t.project_id.is_empty() {
         return Err(invalid(format!("{at}.project_id"), "missing".into()));
@@ -132,7 +132,7 @@ impl Scoring for Api {
         req: Request<pb::ScoreRequest>,
     ) -> Result<Response<pb::ScoreResponse>, Status> {
         let (user, _) = caller(&self.svc, &req)?;
-        let task = task_input(req.get_ref().task.as_ref(), "task")?;
+        let task = task_input(req.get_ref().task.as_ref(), At::Task)?;
         let (model_version, scores) =
             self.svc
                 .score(&user, std::slice::from_ref(&task), false, Utc::now())?;
@@ -148,6 +148,7 @@ impl Scoring for Api {
     ) -> Result<Response<pb::ScoreBatchResponse>, Status> {
         let (user, _) = caller(&self.svc, &req)?;
         let tasks = &req.get_ref().tasks;
+        // Before converting: an oversized batch is refused as such, not by its first bad task.
         if tasks.len() > self.svc.max_batch {
             return Err(Error::BatchSize {
                 got: tasks.len(),
@@ -158,7 +159,7 @@ impl Scoring for Api {
         let inputs = tasks
             .iter()
             .enumerate()
-            .map(|(i, t)| task_input(Some(t), &format!("tasks[{i}]")))
+            .map(|(i, t)| task_input(Some(t), At::Tasks(i)))
             .collect::<Result<Vec<_>, _>>()?;
         let (model_version, scores) = self.svc.score(&user, &inputs, true, Utc::now())?;
         Ok(Response::new(pb::ScoreBatchResponse {

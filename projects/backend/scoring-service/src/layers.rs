@@ -95,10 +95,10 @@ impl LatencyHandles {
         protocol: &'static str,
         route: &'static str,
         status: u16,
-        svc: &Service,
+        model_version: Option<u32>,
         secs: f64,
     ) {
-        self.get((protocol, route, status, svc.slot.version()))
+        self.get((protocol, route, status, model_version))
             .record(secs);
     }
 }
@@ -115,7 +115,7 @@ pub async fn rest_metrics(State(svc): State<Arc<Service>>, req: Request, next: N
         "rest",
         route,
         response.status().as_u16(),
-        &svc,
+        svc.slot.version(),
         started.elapsed().as_secs_f64(),
     );
     response
@@ -260,8 +260,13 @@ where
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
-                svc.latency
-                    .record("grpc", route, code, &svc, started.elapsed().as_secs_f64());
+                svc.latency.record(
+                    "grpc",
+                    route,
+                    code,
+                    svc.slot.version(),
+                    started.elapsed().as_secs_f64(),
+                );
             }
             r
         })

@@ -36,8 +36,7 @@ fn jwt_key(cfg: &Config) -> anyhow::Result<Vec<u8>> {
     if let Ok(s) = std::env::var("JWT_SECRET")
         && !s.is_empty()
     {
-        anyhow::ensure!(s.len() >= 32, "JWT_SECRET must be at least 32 characters");
-        return Ok(s.into_bytes());
+        return access_token::secret_key(&s).map_err(anyhow::Error::msg);
     }
     let path = Config::resolve(&cfg.jwt_secret_file);
     for _ in 0..60 {

@@ -29,6 +29,23 @@ pub struct TaskInput {
     pub created_at: Option<DateTime<Utc>>,
 }
 
+/// Where a task stands in a request, for naming its fields in errors: `task` alone, or
+/// `tasks[i]` of a batch (formatted only when an error names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum At {
+    Task,
+    Tasks(usize),
+}
+
+impl std::fmt::Display for At {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Task => write!(f, "task"),
+            At::Tasks(i) => write!(f, "tasks[{i}]"),
+        }
+    }
+}
+
 /// A bad field: where and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
@@ -56,7 +73,7 @@ pub struct Checked {
 
 impl TaskInput {
     /// Checks the fields serde could not; `at` names the task in errors (`tasks[3]`).
-    pub fn check(&self, at: &str, now: DateTime<Utc>) -> Result<Checked, FieldError> {
+    pub fn check(&self, at: At, now: DateTime<Utc>) -> Result<Checked, FieldError> {
         let bad = |field: &str, message: String| FieldError {
             field: format!("{at}.{field}"),
             message,
@@ -167,14 +184,14 @@ mod tests {
         let now = Utc::now();
         let p = Uuid::new_v4();
         let e = input(&format!(r#"{{"project_id":"{p}","priority":"asap"}}"#))
-            .check("task", now)
+            .check(At::Task, now)
             .unwrap_err();
         assert_eq!(e.field, "task.priority");
         assert!(e.message.contains("`asap`"), "{e}");
         let e = input(&format!(
             r#"{{"project_id":"{p}","priority":"low","label_count":100001}}"#
         ))
-        .check("tasks[2]", now)
+        .check(At::Tasks(2), now)
         .unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -183,13 +200,13 @@ mod tests {
         let e = input(&format!(
             r#"{{"project_id":"{p}","priority":"low","due_date":"2999-01-01"}}"#
         ))
-        .check("task", now)
+        .check(At::Task, now)
         .unwrap_err();
         assert_eq!(e.field, "task.due_date");
         let ok = input(&format!(
             r#"{{"project_id":"{p}","priority":"urgent","due_date":"2026-12-10","created_at":"2026-12-03T10:00:00Z"}}"#
         ))
-        .check("task", now)
+        .check(At::Task, now)
         .unwrap();
         assert_eq!(ok.priority, 3);
         assert_eq!(ok.created_at.to_rfc3339(), "2026-12-03T10:00:00+00:00");

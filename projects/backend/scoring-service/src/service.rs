@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::aggregates::{Aggregates, ProjectFigures};
-use crate::scoring::{self, FieldError, Score, TaskInput};
+use crate::scoring::{self, At, FieldError, Score, TaskInput};
 use crate::serving::Slot;
 
 /// Why a request was not answered with a score.
@@ -92,13 +92,9 @@ impl Service {
         let header = authorization.ok_or(Error::Unauthenticated(
             "missing credentials: send `authorization: Bearer <access token>` (the task API's)",
         ))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .ok_or(Error::Unauthenticated(
-                "the authorization scheme must be Bearer",
-            ))?
-            .trim();
+        let token = access_token::bearer_token(header).ok_or(Error::Unauthenticated(
+            "the authorization scheme must be Bearer",
+        ))?;
         let (user, exp) = self.jwt.verify_until(token).ok_or(Error::Unauthenticated(
             "the access token is invalid or expired",
         ))?;
@@ -128,12 +124,8 @@ impl Service {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let at = if batch {
-                    format!("tasks[{i}]")
-                } else {
-                    "task".to_string()
-                };
-                t.check(&at, now).map_err(Error::Invalid)
+                let at = if batch { At::Tasks(i) } else { At::Task };
+                t.check(at, now).map_err(Error::Invalid)
             })
             .collect::<Result<Vec<_>, _>>()?;
         let model = self
@@ -168,14 +160,6 @@ impl Service {
             typical_probability: typical,
             model_version: model.map(|m| m.version),
         })
-    }
-
-    /// Whether `user` is (still) a member of `project`.
-    pub fn may_see(&self, user: &Uuid, project: &Uuid) -> bool {
-        self.aggregates
-            .read()
-            .expect("aggregates lock")
-            .is_member(project, user)
     }
 }
 

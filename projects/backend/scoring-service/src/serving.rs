@@ -14,7 +14,6 @@ use mlops::registry::Registry;
 pub struct Loaded {
     pub version: u32,
     pub model: Model,
-    pub loaded_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The model slot every request reads ([`Slot::current`] is one atomic load).
@@ -139,7 +138,6 @@ impl Reloader {
         slot.put(Loaded {
             version: stage.version,
             model,
-            loaded_at: chrono::Utc::now(),
         });
         Ok(Check::Swapped {
             from,

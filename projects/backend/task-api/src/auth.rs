@@ -57,9 +57,8 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
     else {
         return Ok(None);
     };
-    h.strip_prefix("Bearer ")
-        .or_else(|| h.strip_prefix("bearer "))
-        .map(|t| Some(t.trim()))
+    access_token::bearer_token(h)
+        .map(Some)
         .ok_or_else(|| Problem::unauthorized("the Authorization scheme must be Bearer"))
 }
 

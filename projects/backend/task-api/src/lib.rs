@@ -84,8 +84,7 @@ pub struct State {
 /// The JWT key: `JWT_SECRET`, else a random key created once in the data folder (mode 0600).
 pub fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
     if let Some(s) = settings.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
-        anyhow::ensure!(s.len() >= 32, "JWT_SECRET must be at least 32 characters");
-        return Ok(s.as_bytes().to_vec());
+        return access_token::secret_key(s).map_err(anyhow::Error::msg);
     }
     let path = Path::new(&settings.portfolio_data_dir).join("jwt.key");
     if let Ok(key) = std::fs::read(&path) {
